@@ -1,0 +1,111 @@
+"""The command line: parse arguments, call one module's entry point, turn failures into exit codes.
+
+Each command is `module:function(args) -> int`, imported only when that command runs, so
+`blueprint render` never pays for boto3 or moto.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from blueprint.errors import DeployFailed, UserError
+
+# command -> (module, function). Modules are imported lazily: start-up time is a feature.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("blueprint.commands", "validate"),
+    "render": ("blueprint.commands", "render"),
+    "docs": ("blueprint.docs", "main"),
+    "package": ("blueprint.package", "main"),
+    "bootstrap": ("blueprint.deploy", "bootstrap_main"),
+    "plan": ("blueprint.plan", "main"),
+    "changeset": ("blueprint.changeset", "main"),
+    "deploy": ("blueprint.deploy", "deploy_main"),
+    "status": ("blueprint.deploy", "status_main"),
+    "outputs": ("blueprint.deploy", "outputs_main"),
+    "destroy": ("blueprint.deploy", "destroy_main"),
+    "local": ("blueprint.local", "main"),
+    "serve": ("blueprint.serve", "main"),
+}
+
+
+def _env_option(p: argparse.ArgumentParser, required: bool) -> None:
+    p.add_argument("--env", "-e", required=required, action="append" if not required else "store",
+                   help="environment name (a file envs/<env>.yaml)" + ("" if required else "; repeat for several, default all"))
+
+
+def _target_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", choices=["aws", "local"], default="aws",
+                   help="aws: the standard credential chain and the spec's region; local: the embedded local AWS (moto server on 127.0.0.1)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="blueprint", description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path("."),
+                        help="project folder holding blueprint.yaml (default: the current folder)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("validate", help="check the merged spec of each environment; exit 2 on any problem")
+    _env_option(p, required=False)
+
+    p = sub.add_parser("render", help="render generated/<env>/ (and generated/bootstrap/)")
+    _env_option(p, required=False)
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 when generated/ differs from a fresh render")
+
+    p = sub.add_parser("docs", help="print the spec reference (Markdown) generated from the schema")
+
+    p = sub.add_parser("package", help="build the handler zip for an environment's runtime and architecture")
+    _env_option(p, required=True)
+
+    for name, text in [
+        ("bootstrap", "deploy the per-account bootstrap stack (artifacts bucket, API Gateway logging role)"),
+        ("plan", "offline diff of the rendered template against the deployed one, with replacement prediction"),
+        ("changeset", "upload the package and template, create a change set and print its review"),
+        ("deploy", "execute the reviewed change set, stream events, print outputs"),
+        ("status", "show the stack's status and last events"),
+        ("outputs", "print the stack's outputs"),
+        ("destroy", "delete a non-production stack"),
+    ]:
+        p = sub.add_parser(name, help=text)
+        _env_option(p, required=True)
+        _target_option(p)
+        p.add_argument("--output", choices=["text", "json"], default="text", help="text for people, json for CI")
+        if name == "deploy":
+            p.add_argument("--allow-replace", action="append", default=[], metavar="LOGICAL_ID",
+                           help="allow replacing or removing this stateful resource (repeatable)")
+        if name == "destroy":
+            p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    p = sub.add_parser("local", help="manage the embedded local AWS (moto server on 127.0.0.1)")
+    p.add_argument("action", choices=["up", "down", "status"])
+
+    p = sub.add_parser("serve", help="serve the environment's API on 127.0.0.1 as API Gateway would")
+    _env_option(p, required=True)
+    _target_option(p)
+    p.set_defaults(target="local")
+    p.add_argument("--port", type=int, default=8080)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # argparse exits 2 with a usage line on bad arguments
+    module_name, func_name = COMMANDS[args.command]
+    func = getattr(importlib.import_module(module_name), func_name)
+    try:
+        return int(func(args) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except DeployFailed as exc:
+        print(f"deploy failed: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""The two kinds of failure the CLI turns into exit codes: bad input (2) and a failed deploy (1)."""
+
+
+class UserError(Exception):
+    """Bad input: a spec, a CLI argument, a target or credentials. Exit code 2.
+
+    The message is complete and meant for a person: it names the file, line, key or
+    resource and what to do. The CLI prints it as is, never with a traceback.
+    """
+
+    exit_code = 2
+
+
+class DeployFailed(Exception):
+    """AWS accepted the request but the change failed (or was refused on review). Exit code 1."""
+
+    exit_code = 1
