@@ -1,0 +1,123 @@
+# blueprint: the user's interface. `make demo` and `make test` are the two set-up commands.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .venv-tools
+PY := $(VENV)/bin/python
+BP := $(PY) -m blueprint
+ENV ?=
+TARGET ?= aws
+ALLOW_REPLACE ?=
+OUTPUT ?= text
+ENV_FLAG = $(if $(ENV),--env $(ENV),)
+NEED_ENV = $(if $(ENV),,$(error ENV is required, e.g. make $@ ENV=dev))
+
+.PHONY: help install render validate lint check-generated cfn-lint checkov test unit integration \
+        package bootstrap plan changeset deploy status outputs destroy local-up local-down serve demo \
+        bench bench-render bench-handler bench-deploy bench-api docs clean
+
+help: ## this list
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+# --- environments: built from the pinned lock files, rebuilt when they change --------------------
+$(VENV)/.installed: requirements/dev.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+# checkov pins an older boto3: it lives in its own venv, never in the project's.
+$(TOOLS)/.installed: requirements/tools.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install -q --disable-pip-version-check -r requirements/tools.txt
+	touch $@
+
+install: $(VENV)/.installed $(TOOLS)/.installed ## create both venvs from the lock files
+
+# --- offline ------------------------------------------------------------------------------------
+validate: $(VENV)/.installed ## validate the spec of every environment (or ENV=..)
+	$(BP) validate $(ENV_FLAG)
+
+render: $(VENV)/.installed ## render generated/ for every environment (or ENV=..)
+	$(BP) render $(ENV_FLAG)
+
+check-generated: $(VENV)/.installed ## fail when generated/ differs from a fresh render
+	$(BP) render --check
+
+cfn-lint: $(VENV)/.installed
+	$(VENV)/bin/cfn-lint generated/*/template.yaml
+
+checkov: $(TOOLS)/.installed
+	$(TOOLS)/bin/checkov -d generated --framework cloudformation --skip-download --compact --quiet
+
+lint: check-generated cfn-lint checkov ## check-generated + cfn-lint + checkov on every generated template
+
+docs: $(VENV)/.installed ## print the spec reference generated from the schema
+	$(BP) docs
+
+# --- tests --------------------------------------------------------------------------------------
+unit: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not integration" tests
+
+integration: $(VENV)/.installed
+	$(PY) -m pytest -q -m integration tests
+
+test: lint $(VENV)/.installed ## lint, then every test (unit, handler, integration on the embedded local AWS)
+	$(PY) -m pytest -q -n 2 tests
+
+# --- shipping (TARGET=aws by default, TARGET=local for the embedded local AWS) ------------------
+package: $(VENV)/.installed ## build the handler zip for ENV
+	$(NEED_ENV)
+	$(BP) package --env $(ENV)
+
+bootstrap: $(VENV)/.installed ## deploy the per-account bootstrap stack for ENV's account and region
+	$(NEED_ENV)
+	$(BP) bootstrap --env $(ENV) --target $(TARGET)
+
+plan: $(VENV)/.installed ## offline diff against the deployed stack, with replacement prediction
+	$(NEED_ENV)
+	$(BP) plan --env $(ENV) --target $(TARGET) --output $(OUTPUT)
+
+changeset: $(VENV)/.installed ## create the change set for ENV and print its review
+	$(NEED_ENV)
+	$(BP) changeset --env $(ENV) --target $(TARGET) --output $(OUTPUT)
+
+deploy: $(VENV)/.installed ## execute the reviewed change set for ENV (ALLOW_REPLACE=Table to allow that)
+	$(NEED_ENV)
+	$(BP) deploy --env $(ENV) --target $(TARGET) --output $(OUTPUT) $(foreach id,$(subst $(comma), ,$(ALLOW_REPLACE)),--allow-replace $(id))
+
+status outputs destroy: $(VENV)/.installed
+	$(NEED_ENV)
+	$(BP) $@ --env $(ENV) --target $(TARGET)
+
+local-up: $(VENV)/.installed ## start the embedded local AWS (moto server on 127.0.0.1)
+	$(BP) local up
+
+local-down: $(VENV)/.installed ## stop the embedded local AWS
+	$(BP) local down
+
+serve: $(VENV)/.installed ## serve ENV's API on 127.0.0.1 as API Gateway would
+	$(NEED_ENV)
+	$(BP) serve --env $(ENV)
+
+demo: $(VENV)/.installed ## the whole flow with no AWS account: render, local AWS, change set, deploy, call the API
+	$(PY) -m blueprint.demo
+
+# --- benchmarks (figures in bench/README.md) ----------------------------------------------------
+bench-render: $(VENV)/.installed ## time rendering 1, all and 50 synthetic environments
+	$(PY) bench/bench_render.py
+
+bench-handler: $(VENV)/.installed
+	$(PY) bench/bench_handler.py
+
+bench-deploy: $(VENV)/.installed
+	$(PY) bench/bench_deploy.py
+
+bench-api: $(VENV)/.installed
+	$(PY) bench/bench_api.py
+
+clean:
+	rm -rf build .blueprint .pytest_cache .hypothesis
+
+comma := ,
