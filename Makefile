@@ -53,8 +53,8 @@ checkov: $(TOOLS)/.installed
 
 lint: check-generated cfn-lint checkov ## check-generated + cfn-lint + checkov on every generated template
 
-docs: $(VENV)/.installed ## print the spec reference generated from the schema
-	$(BP) docs
+docs: $(VENV)/.installed ## regenerate the README's spec reference and the override schema from the schema
+	$(BP) docs --write
 
 # --- tests --------------------------------------------------------------------------------------
 unit: $(VENV)/.installed

@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write nothing; exit 1 when generated/ differs from a fresh render")
 
     p = sub.add_parser("docs", help="print the spec reference (Markdown) generated from the schema")
+    p.add_argument("--write", action="store_true",
+                   help="write it into README.md and regenerate schema/blueprint.override.schema.json")
 
     p = sub.add_parser("package", help="build the handler zip for an environment's runtime and architecture")
     _env_option(p, required=True)

@@ -239,9 +239,12 @@ def render_environment(spec: Spec) -> str:
         "access_log_format": ACCESS_LOG_FORMAT,
     }
     # G4: the Deployment's logical id carries a hash of the API definition, so any change to
-    # the API's resources, methods or gateway responses creates a new deployment.
-    api_definition = env.get_template("api.yaml.j2").render(context)
-    context["deployment_id"] = "Deployment" + hashlib.sha256(api_definition.encode()).hexdigest()[:10]
+    # the API's resources, methods or gateway responses creates a new deployment. Tags are
+    # left out of the hash: they change no deployed behaviour.
+    api_template = env.get_template("api.yaml.j2")
+    api_definition = api_template.render(context)
+    untagged = api_template.render({**context, "tags": ()})
+    context["deployment_id"] = "Deployment" + hashlib.sha256(untagged.encode()).hexdigest()[:10]
     context["api_definition"] = Quoted(api_definition)
     context["header"] = Quoted(header(spec.files))
     text = env.get_template("stack.yaml.j2").render(context)

@@ -83,8 +83,9 @@ def _explain(err) -> Iterator[tuple[KeyPath, str]]:
             if key not in value:
                 what = sub.get("properties", {}).get(key, {}).get("description", "")
                 yield path, f"missing required key '{key}' ({what})" if what else f"missing required key '{key}'"
-    elif kind == "propertyNames":
-        yield path + (value,), f"'{value}' is not allowed as a key ({sub.get('description', err.message)})"
+    elif "propertyNames" in err.schema_path:
+        names_schema = err.parent.schema if err.parent is not None else sub
+        yield path + (value,), f"'{value}' is not allowed as a key ({names_schema.get('description', sub.get('description', err.message))})"
     else:
         yield path, f"{_what_is_wrong(kind, value, err)} ({_allowed(sub)})"
 
@@ -94,7 +95,8 @@ def _what_is_wrong(kind: str, value: Any, err) -> str:
     if kind == "type":
         expected = err.validator_value
         hint = f' — quote it: "{value}"' if expected == "string" and isinstance(value, (int, float)) and not isinstance(value, bool) else ""
-        return f"{shown} is {_json_type(value)}, expected {_article(expected)}{hint}"
+        got = f"{shown} is {_json_type(value)}" if not isinstance(value, (dict, list)) else f"got {shown}"
+        return f"{got}, expected {_article(expected)}{hint}"
     if kind in ("minimum", "exclusiveMinimum"):
         return f"{shown} is below the floor of {err.validator_value}" + (" (exclusive)" if kind == "exclusiveMinimum" else "")
     if kind in ("maximum", "exclusiveMaximum"):
