@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     _target_option(p)
     p.set_defaults(target="local")
     p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--no-throttle", action="store_true", help="admit every request (benchmarks)")
+    p.add_argument("--access-log", metavar="FILE", help="append access-log lines to FILE instead of stdout")
+    p.add_argument("--api-key", metavar="VALUE", help="accept this key instead of the deployed one (benchmarks)")
     return parser
 
 
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{exc.prefix}{exc}", file=sys.stderr)
         return exc.exit_code
     except DeployFailed as exc:
         print(f"deploy failed: {exc}", file=sys.stderr)

@@ -9,6 +9,7 @@ class UserError(Exception):
     """
 
     exit_code = 2
+    prefix = "error: "
 
 
 class DeployFailed(Exception):

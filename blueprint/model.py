@@ -1,6 +1,7 @@
 """The validated spec of one environment, as frozen data classes (what rendering and deploying read)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,6 +118,18 @@ class Spec:
     def all_tags(self) -> tuple[tuple[str, str], ...]:
         """Every tag the stack and its resources carry, `Environment` first."""
         return (("Environment", self.environment_tag),) + self.tags
+
+
+def path_prefixes(path: str) -> list[str]:
+    """`/a/{b}/c` -> [`/a`, `/a/{b}`, `/a/{b}/c`]: every resource API Gateway needs for the path."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def path_name(path: str) -> str:
+    """The CamelCase name of a resource path in logical ids: `/items/{id}` -> `ItemsId`."""
+    words = re.split(r"[^A-Za-z0-9]+", path)
+    return "".join(w[:1].upper() + w[1:] for w in words if w)
 
 
 def from_data(env: str, data: dict[str, Any], files: list[str]) -> Spec:

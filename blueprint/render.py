@@ -19,7 +19,7 @@ import jinja2
 
 from blueprint import cfnyaml
 from blueprint.errors import UserError
-from blueprint.model import Spec
+from blueprint.model import Spec, path_name, path_prefixes
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 GENERATED = "generated"
@@ -106,13 +106,14 @@ def environment() -> jinja2.Environment:
 
 @dataclass(frozen=True)
 class ApiResource:
-    """One path segment of the REST API as an AWS::ApiGateway::Resource."""
+    """One path segment of the REST API as an AWS::ApiGateway::Resource, with its methods."""
 
     path: str
     part: str
     logical_id: str
     parent: str | None  # logical id of the parent resource; None under the API's root
-    methods: tuple[str, ...]
+    methods: tuple[tuple[str, str], ...]  # (HTTP method, logical id of its AWS::ApiGateway::Method)
+    preflight_id: str  # logical id of its OPTIONS method, when it has methods
     path_params: tuple[str, ...]
 
 
@@ -121,25 +122,20 @@ def api_resources(spec: Spec) -> list[ApiResource]:
     methods: dict[str, tuple[str, ...]] = {}
     for route in spec.api.routes:
         methods[route.path] = route.methods
-        parts = route.path.strip("/").split("/")
-        for i in range(1, len(parts)):
-            methods.setdefault("/" + "/".join(parts[:i]), ())
+        for prefix in path_prefixes(route.path)[:-1]:
+            methods.setdefault(prefix, ())
     out = []
     for path in sorted(methods, key=lambda p: (p.count("/"), p)):
         parts = path.strip("/").split("/")
-        parent = "/" + "/".join(parts[:-1]) if len(parts) > 1 else None
+        name = path_name(path)
         out.append(ApiResource(
-            path=path, part=parts[-1], logical_id=_resource_id(path),
-            parent=_resource_id(parent) if parent else None,
-            methods=methods[path],
+            path=path, part=parts[-1], logical_id=f"Resource{name}",
+            parent=f"Resource{path_name(path.rsplit('/', 1)[0])}" if len(parts) > 1 else None,
+            methods=tuple((m, f"Method{name}{m.capitalize()}") for m in methods[path]),
+            preflight_id=f"Preflight{name}",
             path_params=tuple(p[1:-1] for p in parts if p.startswith("{")),
         ))
     return out
-
-
-def _resource_id(path: str) -> str:
-    words = re.split(r"[^A-Za-z0-9]+", path)
-    return "Resource" + "".join(w[:1].upper() + w[1:] for w in words if w)
 
 
 # One JSON object per request in the access-log group (R11); `blueprint serve` writes the same.

@@ -177,5 +177,5 @@ def load(root: Path, env: str) -> LoadedSpec:
     env_file = f"{ENV_DIR}/{env}.yaml"
     override, over_locs = load_file(root, env_file)
     data, locations = merge(base, override, base_locs, over_locs)
-    locations[()] = Location(env_file, 1)
+    locations[()] = Location(BASE_FILE, 1)  # a missing top-level key belongs in the base file
     return LoadedSpec(env=env, data=data, locations=locations, files=[BASE_FILE, env_file])

@@ -10,7 +10,7 @@ import ipaddress
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from blueprint import model
 from blueprint.errors import UserError
@@ -21,7 +21,9 @@ API_INTEGRATION_TIMEOUT_S = 29  # API Gateway's ceiling for a Lambda integration
 
 
 class SpecErrors(UserError):
-    """All the problems of one or more specs, one per line."""
+    """All the problems of one or more specs, one per line, each already `FILE:LINE: ...`."""
+
+    prefix = ""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
@@ -45,8 +47,8 @@ def _validator():
 def problems(loaded: LoadedSpec) -> list[str]:
     """Every problem of one merged spec, located and sorted by file and line."""
     found: list[tuple[KeyPath, str]] = list(_schema_problems(loaded.data))
-    if not found:  # cross-field rules assume the shapes the schema guarantees
-        found.extend(_cross_field_problems(loaded.data))
+    broken = {path[0] for path, _ in found if path}  # a missing section is caught by the rule itself
+    found.extend(_cross_field_problems(loaded.data, broken))
     located = []
     for path, text in found:
         loc = loaded.where(path)
@@ -149,17 +151,46 @@ def _article(t: Any) -> str:
 
 # --- cross-field rules ---------------------------------------------------------------------------
 
-def _cross_field_problems(d: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
-    api, table, fn, net = d["api"], d["table"], d["function"], d["network"]
-    throttle = api["throttle"]
+# Each rule names the top-level sections it reads; it runs when the schema found nothing wrong
+# in them, so a spec with a typo in `api` still gets its table rules checked in the same run.
+Rule = Callable[[dict[str, Any]], Iterator[tuple[KeyPath, str]]]
+RULES: list[tuple[tuple[str, ...], Rule]] = []
+
+
+def rule(*sections: str) -> Callable[[Rule], Rule]:
+    def register(func: Rule) -> Rule:
+        RULES.append((sections, func))
+        return func
+    return register
+
+
+def _cross_field_problems(d: dict[str, Any], broken: set[Any]) -> Iterator[tuple[KeyPath, str]]:
+    for sections, check in RULES:
+        if not broken & set(sections) and all(s in d for s in sections):
+            yield from check(d)
+
+
+@rule("api")
+def _burst_holds_a_second(d: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
+    throttle = d["api"]["throttle"]
     if throttle["burst_limit"] < throttle["rate_limit"]:
         yield ("api", "throttle", "burst_limit"), (
             f"{throttle['burst_limit']} is below rate_limit {throttle['rate_limit']} "
             "(allowed: burst_limit >= rate_limit, or the bucket can never hold a second's requests)")
-    if fn["timeout_seconds"] >= API_INTEGRATION_TIMEOUT_S:
+
+
+@rule("function")
+def _timeout_below_the_gateway(d: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
+    timeout = d["function"]["timeout_seconds"]
+    if timeout >= API_INTEGRATION_TIMEOUT_S:
         yield ("function", "timeout_seconds"), (
-            f"{fn['timeout_seconds']} s is not below API Gateway's {API_INTEGRATION_TIMEOUT_S} s integration timeout "
+            f"{timeout} s is not below API Gateway's {API_INTEGRATION_TIMEOUT_S} s integration timeout "
             f"(allowed: 1 to {API_INTEGRATION_TIMEOUT_S - 1}; the gateway would answer 504 while the function still runs)")
+
+
+@rule("table")
+def _table_rules(d: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
+    table = d["table"]
     if table["ttl"]["attribute"] == "id":
         yield ("table", "ttl", "attribute"), "\"id\" is the table's partition key (allowed: any other attribute name, e.g. expiresAt)"
     scaling = table.get("autoscaling")
@@ -169,25 +200,32 @@ def _cross_field_problems(d: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
                 yield ("table", "autoscaling", f"max_{kind}_capacity"), (
                     f"{scaling[f'max_{kind}_capacity']} is below table.{kind}_capacity {table[f'{kind}_capacity']} "
                     f"(allowed: >= table.{kind}_capacity, the scaling minimum)")
-    if d.get("environment_tag") == "production":
-        for path in [("protected",), ("table", "deletion_protection"), ("table", "retain_on_delete")]:
-            node: Any = d
-            for part in path:
-                node = node[part]
-            if node is not True:
-                yield path, f"{json.dumps(node)} in a production environment (allowed: true, production data must be protected)"
-    yield from _network_problems(net)
-    yield from _api_problems(api)
 
 
-def _network_problems(net: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
+@rule("environment_tag", "protected", "table")
+def _production_is_protected(d: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
+    if d.get("environment_tag") != "production":
+        return
+    for path in [("protected",), ("table", "deletion_protection"), ("table", "retain_on_delete")]:
+        node: Any = d
+        for part in path:
+            node = node[part]
+        if node is not True:
+            yield path, f"{json.dumps(node)} in a production environment (allowed: true, production data must be protected)"
+
+
+@rule("network")
+def _network_problems(d: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
+    cidr = d["network"]["vpc_cidr"]
     try:
-        ipaddress.IPv4Network(net["vpc_cidr"])
+        ipaddress.IPv4Network(cidr)
     except ValueError as exc:
-        yield ("network", "vpc_cidr"), f"\"{net['vpc_cidr']}\" is not a network address: {exc} (allowed: e.g. 10.20.0.0/16)"
+        yield ("network", "vpc_cidr"), f"\"{cidr}\" is not a network address: {exc} (allowed: e.g. 10.20.0.0/16)"
 
 
-def _api_problems(api: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
+@rule("api")
+def _api_problems(d: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
+    api = d["api"]
     cors = api["cors"]
     seen: dict[str, int] = {}
     allowed_methods = set(cors["allow_methods"])
@@ -207,3 +245,22 @@ def _api_problems(api: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
         if needed.lower() not in lower:
             yield ("api", "cors", "allow_headers"), (
                 f"{needed} is missing (allowed: a list including Content-Type and X-Api-Key, which every call sends)")
+
+
+@rule("api")
+def _paths_fit_api_gateway(d: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
+    """Two paths may not share a resource name, and a resource has at most one `{param}` child."""
+    names: dict[str, str] = {}
+    variable_child: dict[str, str] = {}
+    for i, route in enumerate(d["api"]["routes"]):
+        for prefix in model.path_prefixes(route["path"]):
+            name = model.path_name(prefix)
+            if names.setdefault(name, prefix) != prefix:
+                yield ("api", "routes", i, "path"), (
+                    f"\"{prefix}\" and \"{names[name]}\" would share the CloudFormation name Resource{name} "
+                    "(allowed: paths that differ by more than punctuation, case of the first letter or braces)")
+            parent, _, part = prefix.rpartition("/")
+            if part.startswith("{") and variable_child.setdefault(parent, part) != part:
+                yield ("api", "routes", i, "path"), (
+                    f"\"{prefix}\": {parent or '/'} already has the variable child {variable_child[parent]} "
+                    "(allowed: one {param} name per position, as API Gateway requires)")

@@ -1,19 +1,21 @@
 """Rendering: deterministic, injection-proof, lint-clean for any spec the schema accepts, fresh on disk."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 
 import jinja2
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from blueprint import cfnyaml, docs, render
+from blueprint import cfnyaml, docs, render, spec
 from blueprint.commands import load_valid
 from blueprint.errors import UserError
 from blueprint.model import Route
+from blueprint.validate import problems, validated
 from tests.conftest import ROOT
 
 ENVS = ["dev", "staging", "prod"]
@@ -86,7 +88,7 @@ def test_g4_a_changed_api_gets_a_new_deployment_and_an_unchanged_one_keeps_it():
         return next(lid for lid, r in t["Resources"].items() if r["Type"] == "AWS::ApiGateway::Deployment")
     assert deployment(before) == deployment(same)
     assert deployment(before) != deployment(changed)
-    assert "ResourceHealthGet" in changed["Resources"]
+    assert {"ResourceHealth", "MethodHealthGet", "PreflightHealth"} <= set(changed["Resources"])
 
 
 def test_check_generated_notices_a_hand_edit(project):
@@ -104,36 +106,52 @@ def test_spec_reference_and_override_schema_are_fresh():
 
 # --- property: any spec the schema accepts renders to a template cfn-lint accepts ---------------
 
-runtimes = st.sampled_from(["python3.12", "python3.13", "python3.14"])
-origins = st.lists(st.from_regex(r"https://[a-z]{1,8}\.example\.com", fullmatch=True), min_size=1, max_size=3, unique=True)
-segment = st.from_regex(r"[a-z]{1,6}", fullmatch=True)
+segment = st.from_regex(r"[a-z][a-z0-9_-]{0,5}", fullmatch=True)
+path = st.lists(st.one_of(segment, segment.map(lambda s: "{" + s + "}")), min_size=1, max_size=3).map(lambda p: "/" + "/".join(p))
+methods = st.lists(st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"]), min_size=1, max_size=5, unique=True)
 
 
 @st.composite
-def specs(draw):
-    base = dev_spec()
+def spec_data(draw):
+    """Merged spec data across the schema's range; only what validation accepts is rendered."""
+    data = copy.deepcopy(spec.load(ROOT, "dev").data)
     rate = draw(st.integers(1, 5000))
-    paths = draw(st.lists(st.lists(st.one_of(segment, segment.map(lambda s: "{" + s + "}")), min_size=1, max_size=3)
-                          .map(lambda parts: "/" + "/".join(parts)), min_size=1, max_size=4, unique=True))
-    routes = tuple(Route(p, tuple(draw(st.lists(st.sampled_from(["GET", "POST", "PUT", "DELETE"]), min_size=1, max_size=4, unique=True))))
-                   for p in paths)
-    read = draw(st.integers(5, 1000))
-    table = dataclasses.replace(base.table, read_capacity=read, write_capacity=draw(st.integers(5, 1000)),
-                                retain_on_delete=draw(st.booleans()), deletion_protection=draw(st.booleans()),
-                                point_in_time_recovery=draw(st.booleans()))
-    return dataclasses.replace(
-        base,
-        env=draw(st.from_regex(r"[a-z][a-z0-9]{0,9}", fullmatch=True)),
+    data.update(
+        service=draw(st.from_regex(r"[a-z][a-z0-9-]{1,19}", fullmatch=True)),
+        region=draw(st.sampled_from(["us-east-1", "eu-west-1", "ap-southeast-2"])),
         protected=draw(st.booleans()),
-        network=dataclasses.replace(base.network, az_count=draw(st.integers(2, 4)), flow_logs=draw(st.booleans())),
-        table=table,
-        function=dataclasses.replace(base.function, runtime=draw(runtimes), architecture=draw(st.sampled_from(["arm64", "x86_64"])),
-                                     timeout_seconds=draw(st.integers(1, 28)), memory_mb=draw(st.integers(128, 10240))),
-        api=dataclasses.replace(base.api, routes=routes, caching=draw(st.booleans()), waf=draw(st.booleans()),
-                                throttle=dataclasses.replace(base.api.throttle, rate_limit=rate, burst_limit=draw(st.integers(rate, 5000))),
-                                cors=dataclasses.replace(base.api.cors, allow_origins=tuple(draw(origins)))),
-        logs=dataclasses.replace(base.logs, retention_days=draw(st.sampled_from([1, 7, 30, 365, 3653]))),
+        description=draw(st.text(max_size=40)),
+        tags=draw(st.dictionaries(st.from_regex(r"[A-Za-z][A-Za-z0-9 _.:/=+@-]{0,20}", fullmatch=True).filter(
+            lambda k: k != "Environment" and not k.startswith("aws:")),
+            st.from_regex(r"[A-Za-z0-9 _.:/=+@-]{0,30}", fullmatch=True), max_size=5)),
     )
+    data["network"].update(az_count=draw(st.integers(2, 4)), flow_logs=draw(st.booleans()))
+    read, write = draw(st.integers(5, 40000)), draw(st.integers(5, 40000))
+    data["table"].update(read_capacity=read, write_capacity=write, point_in_time_recovery=draw(st.booleans()),
+                         deletion_protection=draw(st.booleans()), retain_on_delete=draw(st.booleans()),
+                         ttl={"attribute": draw(st.sampled_from(["expiresAt", "ttl", "x.y-z"])), "days": draw(st.integers(1, 3650))})
+    if draw(st.booleans()):
+        data["table"]["autoscaling"] = {"max_read_capacity": draw(st.integers(read, 40000)),
+                                        "max_write_capacity": draw(st.integers(write, 40000)),
+                                        "target_utilization": draw(st.integers(20, 90))}
+    data["function"].update(runtime=draw(st.sampled_from(["python3.12", "python3.13", "python3.14"])),
+                            architecture=draw(st.sampled_from(["arm64", "x86_64"])), timeout_seconds=draw(st.integers(1, 28)),
+                            memory_mb=draw(st.integers(128, 10240)), reserved_concurrency=draw(st.integers(1, 3000)))
+    data["api"].update(
+        caching=draw(st.booleans()), waf=draw(st.booleans()), logging_level=draw(st.sampled_from(["OFF", "ERROR", "INFO"])),
+        throttle={"rate_limit": rate, "burst_limit": draw(st.integers(rate, 5000))} if rate <= 5000 else data["api"]["throttle"],
+        routes=[{"path": p, "methods": draw(methods)} for p in draw(st.lists(path, min_size=1, max_size=4, unique=True))],
+    )
+    data["api"]["cors"].update(allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                               allow_origins=draw(st.lists(st.from_regex(r"https://[a-z]{1,8}\.example\.com", fullmatch=True),
+                                                           min_size=1, max_size=3, unique=True)))
+    if draw(st.booleans()):
+        data["api"]["quota"] = {"limit": draw(st.integers(1, 10**9)), "period": draw(st.sampled_from(["DAY", "WEEK", "MONTH"]))}
+    data["logs"]["retention_days"] = draw(st.sampled_from([1, 3, 7, 30, 365, 3653]))
+    loaded = spec.LoadedSpec(env=draw(st.from_regex(r"[a-z][a-z0-9]{0,9}", fullmatch=True)), data=data, locations={},
+                             files=["blueprint.yaml", "envs/x.yaml"])
+    assume(problems(loaded) == [])
+    return validated(loaded)
 
 
 @pytest.fixture(scope="module")
@@ -145,9 +163,9 @@ def lint():
     return run
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(specs())
-def test_any_accepted_spec_renders_deterministically_to_a_template_cfn_lint_accepts(lint, spec):
-    text = render.render_environment(spec)
-    assert render.render_environment(spec) == text
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(spec_data())
+def test_any_accepted_spec_renders_deterministically_to_a_template_cfn_lint_accepts(lint, accepted):
+    text = render.render_environment(accepted)
+    assert render.render_environment(accepted) == text
     assert lint(text) == []

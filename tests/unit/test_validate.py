@@ -80,6 +80,10 @@ def test_unknown_keys_get_a_did_you_mean(project, body, expected):
      "envs/dev.yaml:6: api.routes[1].path: \"/items\" is declared twice"),
     ("api:\n  routes:\n    - path: /items\n      methods: [PATCH]\n",
      "envs/dev.yaml:5: api.routes[0].methods[0]: \"PATCH\" is not in api.cors.allow_methods"),
+    ("api:\n  routes:\n    - path: /a-b\n      methods: [GET]\n    - path: /a_b\n      methods: [GET]\n",
+     "envs/dev.yaml:6: api.routes[1].path: \"/a_b\" and \"/a-b\" would share the CloudFormation name ResourceAB"),
+    ("api:\n  routes:\n    - path: /items/{id}\n      methods: [GET]\n    - path: /items/{key}/x\n      methods: [GET]\n",
+     "envs/dev.yaml:6: api.routes[1].path: \"/items/{key}\": /items already has the variable child {id}"),
     ("api:\n  cors:\n    allow_methods: [GET, POST, PUT, DELETE]\n",
      "envs/dev.yaml:4: api.cors.allow_methods: OPTIONS is missing"),
     ("api:\n  cors:\n    allow_headers: [Content-Type]\n",
@@ -125,7 +129,7 @@ def test_new_user_sets_prod_read_capacity_to_3(project):
     assert result.returncode == 2
     assert result.stdout == ""
     errors = [l for l in result.stderr.splitlines() if "read_capacity" in l]
-    assert errors == [f"error: envs/prod.yaml:{line}: table.read_capacity: 3 is below the floor of 5 (allowed: an integer from 5 to 40000)"]
+    assert errors == [f"envs/prod.yaml:{line}: table.read_capacity: 3 is below the floor of 5 (allowed: an integer from 5 to 40000)"]
     assert "Traceback" not in result.stderr
     assert {p: p.read_bytes() for p in (project / "generated").rglob("*") if p.is_file()} == before
 
@@ -141,3 +145,14 @@ def test_bad_cli_arguments_exit_2_without_traceback(project, args, code, text):
     assert result.returncode == code
     assert text in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cross_field_rules_still_run_beside_a_schema_error_elsewhere(project):
+    found = check(project, "function:\n  timeout_seconds: 30\napi:\n  stagee: v2\n")
+    assert any(p.startswith("envs/dev.yaml:3: function.timeout_seconds: 30 s is not below") for p in found), found
+    assert any(p.startswith("envs/dev.yaml:5: api.stagee: unknown key") for p in found), found
+
+
+def test_a_rule_is_skipped_where_its_section_is_broken(project):
+    found = check(project, "api:\n  throttle:\n    rate_limit: fast\n    burst_limit: 1\n")
+    assert [p.split(": ")[1] for p in found] == ["api.throttle.rate_limit"]

@@ -1,0 +1,279 @@
+"""`make demo`: the whole flow on the embedded local AWS, with no AWS account, in under a minute.
+
+render -> local AWS -> bootstrap -> change set (review) -> deploy -> outputs -> local API ->
+a scripted client (create, read, list, update, delete an item; 403 without the key; a CORS
+preflight; 429 past the burst) -> stop everything it started. The shipping steps run through
+the CLI (`blueprint.cli.main`) exactly as a person would type them, with --target local and
+env dev. It starts from a clean `.blueprint/` state and exits non-zero at the first failed step.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ENV = "dev"
+ORIGIN_FALLBACK = "http://localhost:3000"
+
+
+class StepFailed(Exception):
+    """A demo step did not do what it should; the message says what happened instead."""
+
+
+class Demo:
+    def __init__(self, root: Path, out: Any = sys.stdout):
+        self.root = root
+        self.out = out
+        self.step_no = 0
+        self.started = time.monotonic()
+        self.api: Any = None
+        self.log = io.StringIO()
+
+    # -- presentation --------------------------------------------------------------------------
+
+    def heading(self, title: str) -> None:
+        self.step_no += 1
+        elapsed = time.monotonic() - self.started
+        self.out.write(f"\n=== {self.step_no}. {title} {'=' * max(3, 66 - len(title))} [{elapsed:5.1f}s]\n")
+        self.out.flush()
+
+    def say(self, text: str) -> None:
+        self.out.write(f"    {text}\n")
+        self.out.flush()
+
+    # -- steps ----------------------------------------------------------------------------------
+
+    def cli(self, *argv: str) -> None:
+        from blueprint import cli
+
+        shown = " ".join(argv)
+        self.say(f"$ blueprint {shown}")
+        code = cli.main(["--root", str(self.root), *argv])
+        if code != 0:
+            raise StepFailed(f"`blueprint {shown}` exited with {code}")
+
+    def clean(self) -> None:
+        from blueprint import local
+
+        state = local.state_dir_for(self.root)
+        if local.stop(state):
+            self.say("stopped the local AWS left running from before")
+        if state.exists():
+            shutil.rmtree(state)
+            self.say(f"removed {state.relative_to(self.root) if state.is_relative_to(self.root) else state}/")
+        self.say("clean state: no local AWS, no change-set records, no outputs")
+
+    def start_api(self) -> None:
+        from blueprint import local, serve
+
+        endpoint = local.ensure_running(local.state_dir_for(self.root))
+        self.api = serve.build(self.root, ENV, port=0, access_log=self.log, endpoint=endpoint,
+                               function_log=lambda text: self.say(f"[function] {text}")).start()
+        for line in serve.describe(self.api, endpoint, "kept for the last step").splitlines():
+            self.say(line)
+        if not self.api.deployed.deployed:
+            raise StepFailed("the local API found no deployed API key: the deploy did not leave the stack's outputs")
+
+    def request(self, method: str, path: str, *, key: bool = True, body: Any = None,
+                headers: dict[str, str] | None = None, show: bool = True) -> tuple[int, dict[str, str], Any]:
+        h = dict(headers or {})
+        if key:
+            h["x-api-key"] = self.api.api_key
+        payload = None
+        if body is not None:
+            payload = json.dumps(body)
+            h["Content-Type"] = "application/json"
+        conn = http.client.HTTPConnection(self.api.server.host, self.api.server.port, timeout=30)
+        try:
+            conn.request(method, f"/{self.api.api.stage}{path}", body=payload, headers=h)
+            resp = conn.getresponse()
+            raw = resp.read()
+            status, resp_headers = resp.status, {k.lower(): v for k, v in resp.getheaders()}
+        finally:
+            conn.close()
+        data = json.loads(raw) if raw and "json" in resp_headers.get("content-type", "") else raw.decode()
+        if show:
+            shown = {k: v for k, v in h.items() if k != "x-api-key"}
+            self.say(f"{method} {self.api.url}{path}" + (" (with x-api-key)" if key else " (no x-api-key)")
+                     + (f" {shown}" if shown else "") + (f" {payload}" if payload else ""))
+            text = data if isinstance(data, str) else json.dumps(data)
+            self.say(f"  -> {status} {text}")
+        return status, resp_headers, data
+
+    def expect(self, status: int, wanted: int, what: str) -> None:
+        if status != wanted:
+            raise StepFailed(f"{what}: expected {wanted}, got {status}")
+
+    def crud(self) -> str:
+        status, headers, item = self.request("POST", "/items", body={"name": "demo widget", "colour": "teal"})
+        self.expect(status, 201, "create")
+        item_id = item["id"]
+        self.say(f"  Location: {headers.get('location')}  ETag: {headers.get('etag')}")
+        status, _, got = self.request("GET", f"/items/{item_id}")
+        self.expect(status, 200, "read")
+        status, _, listed = self.request("GET", "/items?limit=10", show=False)
+        self.expect(status, 200, "list")
+        self.say(f"GET {self.api.url}/items?limit=10 (with x-api-key)")
+        self.say(f"  -> {status}, {len(listed['items'])} item(s): {[i['id'] for i in listed['items']]}")
+        if item_id not in [i["id"] for i in listed["items"]]:
+            raise StepFailed("list: the new item is not listed")
+        status, _, updated = self.request("PUT", f"/items/{item_id}", body={"name": "demo widget", "colour": "amber"},
+                                          headers={"If-Match": headers.get("etag", "*")})
+        self.expect(status, 200, "update")
+        if updated.get("version") != 2:
+            raise StepFailed(f"update: expected version 2, got {updated.get('version')}")
+        status, _, _ = self.request("DELETE", f"/items/{item_id}")
+        self.expect(status, 204, "delete")
+        status, _, _ = self.request("GET", f"/items/{item_id}")
+        self.expect(status, 404, "read after delete")
+        return item_id
+
+    def forbidden(self) -> None:
+        origin = self.allowed_origin()
+        status, headers, _ = self.request("GET", "/items", key=False, headers={"Origin": origin})
+        self.expect(status, 403, "no key")
+        cors = {k: v for k, v in headers.items() if k.startswith("access-control-")}
+        self.say(f"  CORS headers on the gateway's 403: {cors}")
+        if "access-control-allow-origin" not in headers:
+            raise StepFailed("the 403 carries no Access-Control-Allow-Origin (GatewayResponse DEFAULT_4XX)")
+
+    def allowed_origin(self) -> str:
+        fn = self.api.api.function
+        origins = str(fn.environment.get("ALLOWED_ORIGINS", "")) if fn else ""
+        return origins.split(",")[0].strip() or ORIGIN_FALLBACK
+
+    def preflight(self) -> None:
+        origin = self.allowed_origin()
+        status, headers, _ = self.request("OPTIONS", "/items", key=False,
+                                          headers={"Origin": origin, "Access-Control-Request-Method": "POST",
+                                                   "Access-Control-Request-Headers": "content-type,x-api-key"})
+        self.expect(status, 204, "preflight")
+        for name in ("access-control-allow-origin", "access-control-allow-methods",
+                     "access-control-allow-headers", "access-control-max-age"):
+            self.say(f"  {name}: {headers.get(name)}")
+        if headers.get("access-control-allow-origin") != origin:
+            raise StepFailed(f"preflight: the allowed origin {origin} was not echoed")
+        status, headers, _ = self.request("OPTIONS", "/items", key=False, headers={"Origin": "https://evil.example"})
+        self.say(f"  access-control-allow-origin for a foreign origin: {headers.get('access-control-allow-origin')}")
+        if "access-control-allow-origin" in headers:
+            raise StepFailed("preflight: a foreign origin was echoed")
+
+    def burst(self) -> None:
+        plan = self.api.api.usage_plans[0].throttle if self.api.api.usage_plans else None
+        if plan is None:
+            raise StepFailed("the template has no usage-plan throttle to exceed")
+        threads = 8
+        total = -(-(plan.burst + 80) // threads) * threads  # a multiple of the thread count
+        counts: dict[int, int] = {}
+        lock = threading.Lock()
+
+        def worker(n: int) -> None:
+            conn = http.client.HTTPConnection(self.api.server.host, self.api.server.port, timeout=30)
+            for _ in range(n):
+                conn.request("GET", f"/{self.api.api.stage}/items?limit=1", headers={"x-api-key": self.api.api_key})
+                resp = conn.getresponse()
+                resp.read()
+                with lock:
+                    counts[resp.status] = counts.get(resp.status, 0) + 1
+            conn.close()
+
+        self.say(f"usage plan: {plan.rate:g} req/s, burst {plan.burst} per key; sending {total} requests "
+                 f"from {threads} keep-alive connections at once")
+        started = time.monotonic()
+        pool = [threading.Thread(target=worker, args=(total // threads,)) for _ in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        elapsed = time.monotonic() - started
+        self.say(f"  -> in {elapsed:.2f}s: " + ", ".join(f"{n} x {s}" for s, n in sorted(counts.items())))
+        if not counts.get(429):
+            raise StepFailed("no request was throttled (429) past the burst")
+        _, _, body = self.request("GET", "/items?limit=1", show=False)
+        if isinstance(body, dict) and "error" in body:
+            self.say(f"  a 429's body: {json.dumps(body)}")
+
+    def show_access_log(self) -> None:
+        lines = self.log.getvalue().splitlines()
+        self.say(f"{len(lines)} access-log lines in the stage's format; the first and a throttled one:")
+        if lines:
+            self.say(lines[0])
+        throttled = next((line for line in lines if '"429"' in line), None)
+        if throttled:
+            self.say(throttled)
+
+    def stop(self) -> None:
+        if self.api is not None:
+            self.api.stop()
+            self.say("local API stopped")
+            self.api = None
+        from blueprint import local
+
+        if local.stop(local.state_dir_for(self.root)):
+            self.say("local AWS stopped (its resources lived in memory: they are gone)")
+
+    # -- the run --------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        from blueprint.errors import UserError
+
+        steps: list[tuple[str, Callable[[], Any]]] = [
+            ("Start clean", self.clean),
+            ("Render the templates (blueprint.yaml + envs/*.yaml -> generated/)", lambda: self.cli("render")),
+            ("Start the local AWS (moto server on 127.0.0.1)", lambda: self.cli("local", "up")),
+            ("Bootstrap the account (artifacts bucket, API Gateway logging role)",
+             lambda: self.cli("bootstrap", "--env", ENV, "--target", "local")),
+            ("Create the change set and review it", lambda: self.cli("changeset", "--env", ENV, "--target", "local")),
+            ("Deploy the reviewed change set", lambda: self.cli("deploy", "--env", ENV, "--target", "local")),
+            ("Stack outputs", lambda: self.cli("outputs", "--env", ENV, "--target", "local")),
+            ("Serve the API locally, as the rendered template defines it", self.start_api),
+            ("Create, read, list, update and delete an item with the key", self.crud),
+            ("Without the key: API Gateway's 403, with CORS headers", self.forbidden),
+            ("CORS preflight (OPTIONS, no key)", self.preflight),
+            ("Exceed the burst: 429 Too Many Requests", self.burst),
+            ("Access log", self.show_access_log),
+        ]
+        try:
+            for title, step in steps:
+                self.heading(title)
+                step()
+        except (StepFailed, UserError) as exc:
+            self.out.write(f"\nDEMO FAILED at step {self.step_no}: {exc}\n")
+            return 1
+        except KeyboardInterrupt:
+            self.out.write("\ninterrupted\n")
+            return 130
+        finally:
+            self.heading("Stop what the demo started")
+            self.stop()
+        self.out.write(f"\ndemo passed in {time.monotonic() - self.started:.1f}s\n")
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m blueprint.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path("."), help="the project folder (default: here)")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    if not (root / "blueprint.yaml").is_file():
+        print(f"error: {root} has no blueprint.yaml; run the demo from the project folder (make demo)", file=sys.stderr)
+        return 2
+    from blueprint.errors import UserError
+
+    try:
+        return Demo(root).run()
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
