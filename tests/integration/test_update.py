@@ -1,0 +1,196 @@
+"""Changes to a deployed stack: a Modify, a refused table replacement, a failing deploy, refusals, destroy.
+
+Each test ships its own environment (a copy of envs/dev.yaml under another name) on one local AWS,
+so the tests do not depend on each other's order (pytest-xdist may split them across workers).
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from blueprint import changeset, render
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def bootstrapped(shipped):
+    run = shipped.run("bootstrap", "--env", "dev")
+    assert run.code == 0, run.text
+    return shipped
+
+
+def new_env(project, name: str, extra: str = "") -> None:
+    """envs/<name>.yaml = dev's file (+ extra YAML), rendered."""
+    text = (project.root / "envs" / "dev.yaml").read_text()
+    (project.root / "envs" / f"{name}.yaml").write_text(text + extra)
+    assert project.run("render", "--env", name).code == 0
+
+
+def ship(project, env: str, *deploy_args: str):
+    review = project.run("changeset", "--env", env)
+    assert review.code == 0, review.text
+    run = project.run("deploy", "--env", env, *deploy_args)
+    return review, run
+
+
+def edit_template(monkeypatch, env: str, edit):
+    """Make `env`'s rendered template differ from what the templates give (a hand-made change).
+
+    The renderer itself is wrapped, so the stale check still compares generated/ with a fresh render.
+    """
+    original = render.render_environment
+
+    def rendered(spec):
+        text = original(spec)
+        return edit(text) if spec.env == env else text
+
+    monkeypatch.setattr(render, "render_environment", rendered)
+
+
+def test_capacity_change_is_a_modify_through_an_s3_template(bootstrapped, monkeypatch):
+    project = bootstrapped
+    new_env(project, "cap")
+    first, run = ship(project, "cap")
+    assert run.code == 0, run.text
+
+    new_env(project, "cap", "table:\n  read_capacity: 12\n")
+    plan = project.run("plan", "--env", "cap")
+    assert plan.code == 0, plan.text
+    assert re.search(r"^  Modify +Table +AWS::DynamoDB::Table +False \(predicted\)", plan.out, re.M)
+
+    monkeypatch.setattr(changeset, "TEMPLATE_BODY_LIMIT", 1_000)  # G6: go through S3 as a large template would
+    review = project.run("changeset", "--env", "cap")
+    assert review.code == 0, review.text
+    assert re.search(r"^  Modify +Table +AWS::DynamoDB::Table +False", review.out, re.M)
+    assert re.search(r"ProvisionedThroughput: .*\"ReadCapacityUnits\":5.* → .*\"ReadCapacityUnits\":12", review.out)
+    assert review.out.strip().endswith("review it, then run `make deploy ENV=cap` to execute exactly this change set")
+    assert "0 to add, 1 to modify, 0 to replace, 0 to remove" in review.out
+    record = json.loads((project.root / ".blueprint" / "cap" / "changeset.json").read_text())
+    key = f"templates/items-cap/{record['template_sha256']}.yaml"
+    s3 = project.client("s3")
+    bucket = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("blueprint-artifacts-")][0]
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 1_000
+    assert s3.head_object(Bucket=bucket, Key=record["code_key"])["ContentLength"] > 0
+
+    as_json = project.run("changeset", "--env", "cap", "--output", "json")
+    data = json.loads(as_json.out)
+    assert data["summary"] == {"add": 0, "modify": 1, "replace": 0, "remove": 0}
+    assert data["changes"][0]["logical_id"] == "Table" and data["dangerous"] == []
+
+    run = project.run("deploy", "--env", "cap", "--output", "json")
+    assert run.code == 0, run.text
+    assert json.loads(run.out)["TableName"] == "items-cap-items"  # stdout is only JSON; progress on stderr
+    assert "UPDATE_COMPLETE" in run.err
+    table = project.client("dynamodb").describe_table(TableName="items-cap-items")["Table"]
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 12
+
+
+def test_deploy_refuses_a_template_changed_since_review(bootstrapped):
+    project = bootstrapped
+    new_env(project, "drift")
+    assert project.run("changeset", "--env", "drift").code == 0
+    new_env(project, "drift", "table:\n  write_capacity: 9\n")
+    run = project.run("deploy", "--env", "drift")
+    assert run.code == 2
+    assert "generated/drift/template.yaml changed since change set" in run.err
+    assert "make changeset ENV=drift" in run.err
+
+
+def test_table_rename_is_a_dangerous_replacement_refused_without_the_flag(bootstrapped, monkeypatch):
+    project = bootstrapped
+    new_env(project, "ren")
+    _, run = ship(project, "ren")
+    assert run.code == 0, run.text
+
+    edit_template(monkeypatch, "ren", lambda t: t.replace('TableName: "items-ren-items"', 'TableName: "items-ren-items2"'))
+    assert project.run("render", "--env", "ren").code == 0
+    plan = project.run("plan", "--env", "ren")
+    assert re.search(r"Modify +Table +AWS::DynamoDB::Table +REPLACE \(True\) \(predicted\)  !! DANGEROUS", plan.out)
+
+    review = project.run("changeset", "--env", "ren")
+    assert review.code == 0, review.text
+    assert re.search(r"Modify +Table +AWS::DynamoDB::Table +REPLACE \(True\)  !! DANGEROUS", review.out)
+    assert "TableName: items-ren-items → items-ren-items2   [requires recreation: Always]" in review.out
+    assert "0 to add, 0 to modify, 1 to replace, 0 to remove" in review.out
+
+    refused = project.run("deploy", "--env", "ren")
+    assert refused.code == 1
+    assert "stateful resource(s) Table" in refused.err and "ALLOW_REPLACE=Table" in refused.err
+    assert "--allow-replace Table" in refused.err
+    ddb = project.client("dynamodb")
+    assert ddb.describe_table(TableName="items-ren-items")["Table"]["TableStatus"] == "ACTIVE"
+
+    allowed = project.run("deploy", "--env", "ren", "--allow-replace", "Table")
+    assert allowed.code == 0, allowed.text
+    assert ddb.describe_table(TableName="items-ren-items2")["Table"]["TableStatus"] == "ACTIVE"
+
+
+def test_a_failing_deploy_gives_the_reason_and_exit_1(bootstrapped, monkeypatch):
+    project = bootstrapped
+    new_env(project, "bad")
+    _, run = ship(project, "bad")
+    assert run.code == 0, run.text
+    # A bucket named like the bootstrap's artifacts bucket: it exists, so CloudFormation cannot create it.
+    clash = ('  Clash:\n    Type: AWS::S3::Bucket\n    Properties:\n'
+             '      BucketName: !Sub "blueprint-artifacts-${AWS::AccountId}-${AWS::Region}"\n')
+    edit_template(monkeypatch, "bad", lambda t: t.replace("\nOutputs:\n", "\n" + clash + "\nOutputs:\n"))
+    assert project.run("render", "--env", "bad").code == 0
+    review, failed = ship(project, "bad")
+    assert "1 to add" in review.out
+    assert failed.code == 1, failed.text
+    assert "deploy failed: failed resources:" in failed.err
+    assert re.search(r"(?i)bucket.*(already exists|alreadyexists|already owned)", failed.err)
+    assert re.search(r"stack items-bad ended (UPDATE_ROLLBACK_COMPLETE|UPDATE_ROLLBACK_FAILED)", failed.err)
+    assert not (project.root / ".blueprint" / "bad" / "changeset.json").exists()
+
+
+def test_stale_generated_is_refused(bootstrapped):
+    project = bootstrapped
+    new_env(project, "stale")
+    (project.root / "envs" / "stale.yaml").write_text(
+        (project.root / "envs" / "stale.yaml").read_text() + "table:\n  read_capacity: 7\n")
+    run = project.run("changeset", "--env", "stale")
+    assert run.code == 2
+    assert "generated/ is stale for stale" in run.err and "make render" in run.err
+
+
+def test_a_foreign_account_is_refused(bootstrapped):
+    project = bootstrapped
+    new_env(project, "acct", 'account_id: "111111111111"\n')
+    run = project.run("changeset", "--env", "acct")
+    assert run.code == 2
+    assert "111111111111" in run.err and "envs/acct.yaml" in run.err
+    account = project.client("sts").get_caller_identity()["Account"]
+    assert account in run.err
+
+
+def test_prod_gets_the_stack_policy_and_cannot_be_destroyed(bootstrapped):
+    project = bootstrapped
+    if project.target == "aws":
+        pytest.skip("would leave a termination-protected items-prod stack in the live account")
+    _, run = ship(project, "prod")
+    assert run.code == 0, run.text
+    policy = json.loads(project.client("cloudformation").get_stack_policy(StackName="items-prod")["StackPolicyBody"])
+    denied = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert denied and denied[0]["Resource"] == "LogicalResourceId/Table"
+    refused = project.run("destroy", "--env", "prod", "--yes")
+    assert refused.code == 2 and "protected" in refused.err
+    assert project.client("cloudformation").describe_stacks(StackName="items-prod")["Stacks"]
+
+
+def test_destroy_asks_then_deletes(bootstrapped):
+    project = bootstrapped
+    new_env(project, "gone")
+    _, run = ship(project, "gone")
+    assert run.code == 0, run.text
+    declined = project.run("destroy", "--env", "gone", stdin="no\n")
+    assert declined.code == 1 and "nothing deleted" in declined.out
+    run = project.run("destroy", "--env", "gone", "--yes")
+    assert run.code == 0, run.text
+    assert "retained (DeletionPolicy Retain): nothing" in run.out
+    assert "stack items-gone deleted" in run.out
+    status = project.run("status", "--env", "gone")
+    assert "not deployed" in status.out
