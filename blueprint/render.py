@@ -31,6 +31,9 @@ PSEUDO = {"AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::URLSuffix", "
           "AWS::StackId", "AWS::NoValue", "AWS::NotificationARNs"}
 
 
+_READABLE_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}  # reviewers read these in pull requests
+
+
 class Quoted(str):
     """Text that is safe to place in the YAML as it is."""
 
@@ -42,6 +45,8 @@ def quote(value: Any) -> Quoted:
         code = ord(ch)
         if ch == '"' or ch == "\\":
             out.append("\\" + ch)
+        elif ch in _READABLE_ESCAPES:
+            out.append(_READABLE_ESCAPES[ch])
         elif 0x20 <= code < 0x7F:
             out.append(ch)
         elif code <= 0xFF:
@@ -158,13 +163,13 @@ ACCESS_LOG_FORMAT = {
 
 
 def gateway_origin(spec: Spec) -> str:
-    """The Access-Control-Allow-Origin of the gateway's own error answers (G1).
+    """The Access-Control-Allow-Origin of the gateway's own answers (403, 429, 5XX; G1).
 
-    A gateway response cannot choose among several origins, so with one allowed origin it
-    names it, and with several it echoes the request's Origin: those answers carry no data.
+    A gateway response cannot choose among origins, and echoing the request's Origin would
+    hand any site what the preflight and the handler refuse it. So it names the first allowed
+    origin: list the main application first.
     """
-    origins = spec.api.cors.allow_origins
-    return f"'{origins[0]}'" if len(origins) == 1 else "method.request.header.Origin"
+    return f"'{spec.api.cors.allow_origins[0]}'"
 
 
 def names(spec: Spec) -> dict[str, str]:

@@ -253,6 +253,10 @@ def _paths_fit_api_gateway(d: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
     names: dict[str, str] = {}
     variable_child: dict[str, str] = {}
     for i, route in enumerate(d["api"]["routes"]):
+        params = [p for p in route["path"].split("/") if p.startswith("{")]
+        if len(params) != len(set(params)):
+            yield ("api", "routes", i, "path"), (
+                f"\"{route['path']}\" names a path parameter twice (allowed: a distinct name for each {{param}})")
         for prefix in model.path_prefixes(route["path"]):
             name = model.path_name(prefix)
             if names.setdefault(name, prefix) != prefix:

@@ -185,9 +185,8 @@ class TestR6Cors:
         assert set(grs) == {"DEFAULT_4XX", "DEFAULT_5XX"}
         for gr in grs.values():
             p = gr["ResponseParameters"]
-            origin = p["gatewayresponse.header.Access-Control-Allow-Origin"]
-            origins = s.api.cors.allow_origins
-            assert origin == (f"'{origins[0]}'" if len(origins) == 1 else "method.request.header.Origin")
+            # never an echo of the request's Origin: that would allow what preflight refuses
+            assert p["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{s.api.cors.allow_origins[0]}'"
             assert "x-api-key" in p["gatewayresponse.header.Access-Control-Allow-Headers"].lower()
 
     def test_the_handler_gets_the_same_origins(self, env):
@@ -277,7 +276,10 @@ class TestR10R11Observability:
     def test_log_groups_retention_deletion_policy_and_kms(self, env):
         t, s = template(env), the_spec(env)
         groups = of_type(t, "AWS::Logs::LogGroup")
-        assert {"FunctionLogGroup", "AccessLogGroup"} <= set(groups)
+        assert {"FunctionLogGroup", "AccessLogGroup", "ExecutionLogGroup"} <= set(groups)
+        # API Gateway would create its execution log group itself, without retention: the stack owns it.
+        assert groups["ExecutionLogGroup"]["Properties"]["LogGroupName"] == {"Fn::Sub": f"API-Gateway-Execution-Logs_${{RestApi}}/{s.api.stage}"}
+        assert t["Resources"]["Stage"]["DependsOn"] == "ExecutionLogGroup"
         for lid, g in groups.items():
             assert g["Properties"]["RetentionInDays"] == s.logs.retention_days
             assert g["DeletionPolicy"] in ("Retain", "Delete") and g["UpdateReplacePolicy"] == g["DeletionPolicy"]
@@ -380,3 +382,5 @@ class TestGDetails:
         assert bool(of_type(t, "AWS::WAFv2::WebACL")) is s.api.waf
         if s.api.waf:
             assert props(t, "WebAclAssociation")["WebACLArn"] == {"Fn::GetAtt": ["WebAcl", "Arn"]}
+            (destination,) = props(t, "WebAclLogging")["LogDestinationConfigs"]
+            assert destination["Fn::Sub"].endswith(":log-group:${WafLogGroup}")  # WAF refuses the `:*` of GetAtt Arn

@@ -84,6 +84,8 @@ def test_unknown_keys_get_a_did_you_mean(project, body, expected):
      "envs/dev.yaml:6: api.routes[1].path: \"/a_b\" and \"/a-b\" would share the CloudFormation name ResourceAB"),
     ("api:\n  routes:\n    - path: /items/{id}\n      methods: [GET]\n    - path: /items/{key}/x\n      methods: [GET]\n",
      "envs/dev.yaml:6: api.routes[1].path: \"/items/{key}\": /items already has the variable child {id}"),
+    ("api:\n  routes:\n    - path: /a/{x}/b/{x}\n      methods: [GET]\n",
+     "envs/dev.yaml:4: api.routes[0].path: \"/a/{x}/b/{x}\" names a path parameter twice"),
     ("api:\n  cors:\n    allow_methods: [GET, POST, PUT, DELETE]\n",
      "envs/dev.yaml:4: api.cors.allow_methods: OPTIONS is missing"),
     ("api:\n  cors:\n    allow_headers: [Content-Type]\n",
