@@ -209,3 +209,18 @@ def test_real_build_is_deterministic_and_lambda_shaped(tmp_path):
     assert any(n.startswith("wrapt/") and n.endswith("aarch64-linux-gnu.so") for n in names)
     assert not [n for n in names if n.split("/")[0].split("-")[0] in ("boto3", "botocore", "s3transfer")]
     assert builds[0].size < 5 * 1024 * 1024
+
+
+def test_same_inputs_reuse_the_zip_and_a_changed_handler_builds_a_new_one(tmp_path, fake_pip):
+    root = make_root(tmp_path)
+    out = tmp_path / "out"
+    first = package.build_package(root, "python3.14", "arm64", out)
+    mtime = first.path.stat().st_mtime_ns
+    again = package.build_package(root, "python3.14", "arm64", out)
+    assert again == first and first.path.stat().st_mtime_ns == mtime  # not rewritten
+    first.path.write_bytes(b"tampered")
+    rebuilt = package.build_package(root, "python3.14", "arm64", out)
+    assert rebuilt.sha256 == first.sha256 and hashlib.sha256(rebuilt.path.read_bytes()).hexdigest() == first.sha256
+    (root / "handler" / "app.py").write_text((root / "handler" / "app.py").read_text() + "\n# changed\n")
+    changed = package.build_package(root, "python3.14", "arm64", out)
+    assert changed.sha256 != first.sha256
