@@ -1,7 +1,8 @@
 """The local AWS process: moto's server on 127.0.0.1, with blueprint's compatibility patches loaded.
 
 Run as `python -m blueprint.localaws.server --port N` (blueprint.local starts it detached). It
-serves every service moto has on one port, like `moto_server`, until SIGTERM/SIGINT.
+serves every service moto has on one port, like `moto_server`, until SIGTERM/SIGINT. The HTTP layer
+keeps connections alive and routes without moto's global lock (blueprint.localaws.fast); moto answers.
 """
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ def serve(host: str, port: int) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    from blueprint.localaws import compat
+    from blueprint.localaws import compat, fast
 
     applied = compat.apply()
-    app = DomainDispatcherApplication(create_backend_app)
-    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    app = fast.fast_dispatcher(DomainDispatcherApplication)(create_backend_app)
+    server = make_server(host, port, app, threaded=True, request_handler=fast.keep_alive_handler(MotoRequestHandler))
 
     def stop(signum: int, frame: Any) -> None:
         raise SystemExit(0)
