@@ -73,7 +73,7 @@ package: $(VENV)/.installed ## build the handler zip for ENV
 
 bootstrap: $(VENV)/.installed ## deploy the per-account bootstrap stack for ENV's account and region
 	$(NEED_ENV)
-	$(BP) bootstrap --env $(ENV) --target $(TARGET)
+	$(BP) bootstrap --env $(ENV) --target $(TARGET) $(foreach id,$(subst $(comma), ,$(ALLOW_REPLACE)),--allow-replace $(id))
 
 plan: $(VENV)/.installed ## offline diff against the deployed stack, with replacement prediction
 	$(NEED_ENV)

@@ -33,6 +33,7 @@ AWS = AWSCLI_VENV / "bin" / "aws"
 sys.path.insert(0, str(ROOT))
 
 from blueprint import local  # noqa: E402
+from blueprint.aws import env_state_dir  # noqa: E402
 
 
 def ensure_awscli() -> None:
@@ -114,7 +115,7 @@ def main() -> int:
                                    "--env", "dev", "--target", "local"], cwd=root)
             assert "0 to add, 1 to modify, 0 to replace, 0 to remove" in proc.stdout, proc.stdout
             ours.append(elapsed)
-            code_key = json.loads((root / ".blueprint" / "dev" / "changeset.json").read_text())["code_key"]
+            code_key = json.loads((env_state_dir(root, "local", "dev") / "changeset.json").read_text())["code_key"]
             elapsed, proc = timed([str(AWS), "--endpoint-url", endpoint, "cloudformation", "deploy",
                                    "--template-file", str(root / "generated" / "dev" / "template.yaml"),
                                    "--stack-name", "items-dev", "--no-execute-changeset",

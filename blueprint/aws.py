@@ -23,6 +23,8 @@ CLIENT_CONFIG = {
 }
 
 EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
+THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+             "SlowDown"}
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
           "InvalidClientTokenId", "SignatureDoesNotMatch", "AuthFailure"}
 
@@ -60,8 +62,23 @@ class Session:
         return self._clients[service]
 
 
+TARGET_KINDS = ("aws", "local")
+
+
 def state_dir(root: Path) -> Path:
+    """The CLI's git-ignored state folder (the local AWS's pid file and log live here)."""
     return Path(root) / ".blueprint"
+
+
+def env_state_dir(root: Path, target_kind: str, env: str) -> Path:
+    """Where an environment's state on one target lives: the reviewed change set and the last outputs.
+
+    `<root>/.blueprint/<target>/<env>/`, one folder per target, so a `--target local` run never
+    overwrites what a `--target aws` review recorded (and the local API reads the local outputs).
+    """
+    if target_kind not in TARGET_KINDS:
+        raise UserError(f"unknown target {target_kind!r}: use aws or local")
+    return state_dir(root) / target_kind / env
 
 
 def session_for(settings: dict[str, Any], target: str, root: Path) -> Session:
@@ -111,6 +128,11 @@ def translated(target_kind: str = "aws") -> Iterator[None]:
     local_hint = "start it with `make local-up` (or `blueprint local up`)"
     try:
         yield
+    except bx.ProfileNotFound as exc:
+        profile = getattr(exc, "kwargs", {}).get("profile", "?")
+        raise UserError(f"the AWS profile {profile!r} (AWS_PROFILE) is not configured: list the profiles with "
+                        "`aws configure list-profiles` and set AWS_PROFILE to one of them (or create it with "
+                        "`aws configure --profile ...` / `aws configure sso`), or use --target local") from None
     except (bx.NoCredentialsError, bx.PartialCredentialsError):
         raise UserError("no AWS credentials found: set AWS_PROFILE (then `aws sso login` if it is an SSO "
                         "profile) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --target local "
@@ -119,10 +141,12 @@ def translated(target_kind: str = "aws") -> Iterator[None]:
         raise UserError(f"the SSO session has expired ({exc}): run `aws sso login` and retry") from None
     except bx.NoRegionError:
         raise UserError("no AWS region: set `region` in blueprint.yaml or envs/<env>.yaml") from None
-    except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError,
-            bx.ConnectionClosedError) as exc:
+    except (bx.ConnectionError, bx.HTTPClientError) as exc:
         hint = local_hint if target_kind == "local" else "check the network, a proxy, and the spec's region"
         raise UserError(f"cannot reach AWS ({exc}): {hint}") from None
+    except bx.ParamValidationError as exc:
+        raise UserError(f"the AWS SDK refused a request's parameters ({exc}): check the names in "
+                        "blueprint.yaml and envs/<env>.yaml (stack name, region, tags)") from None
     except bx.ClientError as exc:
         code, message = error_code(exc), error_message(exc)
         operation = getattr(exc, "operation_name", "the call")
@@ -132,10 +156,16 @@ def translated(target_kind: str = "aws") -> Iterator[None]:
         if code in DENIED:
             raise UserError(f"AWS refused {operation} ({code}): {message} — the credentials in use lack "
                             "that permission; use a role allowed to deploy CloudFormation stacks") from None
+        if code in THROTTLED:
+            raise DeployFailed(f"AWS throttled {operation} ({code}) even after retries: wait a minute and "
+                               "retry") from None
         raise DeployFailed(f"AWS refused {operation}: {code}: {message}") from None
-    except bx.WaiterError as exc:
-        raise DeployFailed(str(exc)) from None
     except ResponseParserError as exc:
         # An endpoint that answered with something that is not AWS's protocol (an HTML 500 page).
         where = "the local AWS (see .blueprint/local-aws.log)" if target_kind == "local" else "AWS"
         raise DeployFailed(f"{where} gave an answer the SDK cannot read: {str(exc).splitlines()[0]}") from None
+    except bx.BotoCoreError as exc:
+        # Anything else the SDK raises before a request reaches AWS: its configuration (a bad
+        # ~/.aws/config, a failing credential_process, an unknown option) is the user's to fix.
+        raise UserError(f"the AWS SDK could not make the call ({type(exc).__name__}: {exc}): check the AWS "
+                        "configuration (`aws configure list`, AWS_PROFILE, ~/.aws/config) and retry") from None

@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         _env_option(p, required=True)
         _target_option(p)
         p.add_argument("--output", choices=["text", "json"], default="text", help="text for people, json for CI")
-        if name == "deploy":
+        if name in ("deploy", "bootstrap"):
             p.add_argument("--allow-replace", action="append", default=[], metavar="LOGICAL_ID",
                            help="allow replacing or removing this stateful resource (repeatable)")
         if name == "destroy":

@@ -2,8 +2,9 @@
 
 The prediction reads the resource provider schemas cfn-lint ships: a changed property listed in
 a type's `createOnlyProperties` means CloudFormation must create a new resource (Replacement
-True). The change-set review uses the same prediction wherever the target gives no Replacement
-data, and shows both where they disagree.
+True). Without a schema (cfn-lint not installed, or a type it does not know) the prediction is
+unknown (None): it never overrides what the target answers. The change-set review uses the
+prediction wherever the target gives no Replacement data, and shows both where they disagree.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ class ResourceDiff:
     logical_id: str
     type: str
     properties: list[PropertyChange] = field(default_factory=list)
-    predicted_replacement: str | None = None  # True | False | Conditional; None for Add/Remove
+    predicted_replacement: str | None = None  # True | False; None for Add/Remove or when unknown
 
 
 # --- provider schemas ---------------------------------------------------------------------------
@@ -74,23 +75,28 @@ def create_only_properties(resource_type: str) -> frozenset[str] | None:
     return frozenset(names) | CREATE_ONLY_EXTRA.get(resource_type, frozenset())
 
 
-def predict_replacement(resource_type: str, changed: list[str]) -> str:
-    """True when a changed property is create-only, Conditional when the type is unknown, else False."""
-    create_only = create_only_properties(resource_type)
+def predict_replacement(resource_type: str, changed: list[str]) -> str | None:
+    """True when a changed property is create-only, False when none is; None (unknown) without a schema.
+
+    Only a schema-based answer is given: an unknown one must not make every change to a stateful
+    resource look like a replacement (and so be refused) where cfn-lint is not installed.
+    """
     props = [name for name in changed if name != "Tags"]
     if not props:
         return "False"
+    create_only = create_only_properties(resource_type)
     if create_only is None:
-        return "Conditional"
+        return None
     return "True" if any(name in create_only for name in props) else "False"
 
 
 def recreation(resource_type: str, name: str) -> str:
-    create_only = create_only_properties(resource_type)
+    """Always | Never from the schema; "" when there is no schema for the type."""
     if name == "Tags":
         return "Never"
+    create_only = create_only_properties(resource_type)
     if create_only is None:
-        return "Conditionally"
+        return ""
     return "Always" if name in create_only else "Never"
 
 
@@ -145,22 +151,19 @@ def parse_template_body(body: Any) -> dict[str, Any]:
     return cfnyaml.loads(body)
 
 
-def deployed_template(cfn: Any, stack_name: str) -> dict[str, Any] | None:
-    """The stack's template as last submitted (Stage Original), or None when there is no stack."""
-    from blueprint import aws
-
-    import botocore.exceptions as bx
-
-    try:
-        stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
-    except bx.ClientError as exc:
-        if "does not exist" in aws.error_message(exc):
-            return None
-        raise
-    if not stacks or stacks[0]["StackStatus"] == "REVIEW_IN_PROGRESS":
+def template_of(cfn: Any, stack: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The template a described stack was last given (Stage Original); None when there is none yet."""
+    if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS":
         return None  # a stack that only holds unexecuted change sets has no template yet
-    body = cfn.get_template(StackName=stack_name, TemplateStage="Original")["TemplateBody"]
+    body = cfn.get_template(StackName=stack["StackId"], TemplateStage="Original")["TemplateBody"]
     return parse_template_body(body)
+
+
+def deployed_template(cfn: Any, stack_name: str) -> dict[str, Any] | None:
+    """The stack's template as last submitted, or None when there is no stack (one lookup: changeset's)."""
+    from blueprint import changeset
+
+    return template_of(cfn, changeset.stack_description(cfn, stack_name))
 
 
 # --- command ------------------------------------------------------------------------------------
@@ -175,7 +178,7 @@ def main(args: Namespace) -> int:
         aws.check_account(session, prepared.settings, args.env)
         old = deployed_template(session.client("cloudformation"), prepared.stack_name)
     diffs = diff_templates(old, prepared.template)
-    result = review.from_plan(prepared.stack_name, session.target, diffs, stack_exists=old is not None,
+    result = review.from_plan(prepared.stack_name, session.target.describe(), diffs, stack_exists=old is not None,
                               env=prepared.env)
     review.emit(result, args.output)
     return 0

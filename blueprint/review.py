@@ -14,7 +14,8 @@ from typing import Any
 from blueprint.plan import STRENGTH, PropertyChange, ResourceDiff
 
 # Replacing or removing these loses data (or, for a key, everything encrypted with it).
-STATEFUL_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::SQS::Queue"})
+STATEFUL_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::SQS::Queue",
+                            "AWS::S3::Bucket"})
 VALUE_WIDTH = 160  # longer before/after values are shortened in text; JSON carries them whole
 
 
@@ -24,13 +25,16 @@ class Change:
     logical_id: str
     type: str
     replacement: str | None = None  # what the target says: True | False | Conditional; None if nothing
-    predicted: str | None = None  # what the provider schemas say
+    predicted: str | None = None  # what the provider schemas say (None: no schema, unknown)
     physical_id: str | None = None
     properties: list[PropertyChange] = field(default_factory=list)
 
     @property
     def effective_replacement(self) -> str | None:
-        """The stronger of the target's answer and the prediction: safety never takes the weaker one."""
+        """The stronger of the target's answer and the prediction: safety never takes the weaker one.
+
+        An unknown prediction (None) takes no part: only a schema-based one can raise the level.
+        """
         answers = [a for a in (self.replacement, self.predicted) if a in STRENGTH]
         return max(answers, key=STRENGTH.__getitem__) if answers else None
 
@@ -119,12 +123,12 @@ def from_change_set(stack_name: str, target: str, described: dict[str, Any], dif
                   described.get("ChangeSetId"), stack_exists, described.get("StatusReason"), env)
 
 
-def from_plan(stack_name: str, target: Any, diffs: list[ResourceDiff], stack_exists: bool,
+def from_plan(stack_name: str, target: str, diffs: list[ResourceDiff], stack_exists: bool,
               env: str | None = None) -> Review:
+    """The review of the offline plan; `target` is the target's description (Target.describe())."""
     changes = [Change(d.action, d.logical_id, d.type, None, d.predicted_replacement, None,
                       d.properties if d.action == "Modify" else []) for d in diffs]
-    return Review("plan", stack_name, target.describe() if hasattr(target, "describe") else str(target),
-                  changes, stack_exists=stack_exists, env=env)
+    return Review("plan", stack_name, target, changes, stack_exists=stack_exists, env=env)
 
 
 # --- summary ------------------------------------------------------------------------------------
@@ -154,6 +158,8 @@ def replacement_text(change: Change) -> str:
     """The Replacement column: True/Conditional shouted, the prediction beside a differing answer."""
     if change.action != "Modify":
         return "-"
+    if change.replacement is None and change.predicted is None:
+        return "unknown (no provider schema)"
     shown = change.replacement or change.predicted or "False"
     text = {"True": "REPLACE (True)", "Conditional": "MAYBE REPLACE (Conditional)"}.get(shown, shown)
     if change.replacement is None and change.predicted is not None:
@@ -197,6 +203,9 @@ def format_text(review: Review, arrow: str = "→") -> str:
             lines.append(f"DANGEROUS: this {verb} {c.logical_id} ({c.type}) and the data in it; deploy refuses "
                          f"unless told so: make deploy ENV={review.env or '<env>'} ALLOW_REPLACE={c.logical_id} "
                          f"(blueprint deploy --allow-replace {c.logical_id})")
+        elif c.action == "Modify" and c.type in STATEFUL_TYPES and c.effective_replacement is None:
+            lines.append(f"UNKNOWN: whether this replaces {c.logical_id} ({c.type}) is not known here (no provider "
+                         "schema: install cfn-lint); the change set's review says what CloudFormation will do")
     lines.append(summary_line(review.changes))
     return "\n".join(lines)
 

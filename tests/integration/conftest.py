@@ -69,6 +69,12 @@ class Project:
             sys.stdin = old_stdin
         return Run(code, out.getvalue(), err.getvalue())
 
+    def state(self, env: str) -> Path:
+        """The env's state folder on this target (`.blueprint/<target>/<env>/`)."""
+        from blueprint import aws
+
+        return aws.env_state_dir(self.root, self.target, env)
+
     def client(self, service: str) -> Any:
         """An SDK client on the same target and region the CLI used (made by blueprint.aws)."""
         import json

@@ -25,7 +25,7 @@ def deployed(shipped):
     steps["deploy"] = shipped.run("deploy", "--env", "dev")
     for name, run in steps.items():
         assert run.code == 0, f"{name} failed:\n{run.text}"
-    outputs = json.loads((shipped.root / ".blueprint" / "dev" / "outputs.json").read_text())
+    outputs = json.loads((shipped.state("dev") / "outputs.json").read_text())
     template = cfnyaml.loads((shipped.root / "generated" / "dev" / "template.yaml").read_text())
     return {"project": shipped, "steps": steps, "outputs": outputs, "template": template,
             "api_id": re.match(r"https://([a-z0-9]+)\.execute-api\.", outputs["ApiEndpoint"]).group(1)}
@@ -42,7 +42,7 @@ def test_first_change_set_adds_every_resource(deployed):
     review = deployed["steps"]["changeset"].out
     count = len(deployed["template"]["Resources"])
     assert f"{count} to add, 0 to modify, 0 to replace, 0 to remove" in review
-    assert re.search(r"Change set bp-\d{14}-[0-9a-f]{8} to create stack items-dev", review)
+    assert re.search(r"Change set bp-\d{14}-[0-9a-f]{8}-[0-9a-f]{8} to create stack items-dev", review)
     assert re.search(r"^  Add +Table +AWS::DynamoDB::Table", review, re.M)
 
 
@@ -54,7 +54,7 @@ def test_deploy_streams_events_and_prints_outputs(deployed):
         assert value in out, key
     assert deployed["outputs"]["TableName"] == "items-dev-items"
     assert deployed["outputs"]["ApiEndpoint"].endswith("/v1")
-    assert not (deployed["project"].root / ".blueprint" / "dev" / "changeset.json").exists()
+    assert not (deployed["project"].state("dev") / "changeset.json").exists()
 
 
 def test_outputs_command_and_json(deployed):
@@ -73,7 +73,7 @@ def test_second_change_set_is_a_no_op(deployed):
     run = deployed["project"].run("changeset", "--env", "dev")
     assert run.code == 0, run.text
     assert "no changes" in run.out
-    assert not (deployed["project"].root / ".blueprint" / "dev" / "changeset.json").exists()
+    assert not (deployed["project"].state("dev") / "changeset.json").exists()
     plan = deployed["project"].run("plan", "--env", "dev")
     assert plan.code == 0, plan.text
     assert "no changes" in plan.out

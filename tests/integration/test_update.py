@@ -68,7 +68,7 @@ def test_capacity_change_is_a_modify_through_an_s3_template(bootstrapped, monkey
     assert re.search(r"ProvisionedThroughput: .*\"ReadCapacityUnits\":5.* → .*\"ReadCapacityUnits\":12", review.out)
     assert review.out.strip().endswith("review it, then run `make deploy ENV=cap` to execute exactly this change set")
     assert "0 to add, 1 to modify, 0 to replace, 0 to remove" in review.out
-    record = json.loads((project.root / ".blueprint" / "cap" / "changeset.json").read_text())
+    record = json.loads((project.state("cap") / "changeset.json").read_text())
     key = f"templates/items-cap/{record['template_sha256']}.yaml"
     s3 = project.client("s3")
     bucket = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("blueprint-artifacts-")][0]
@@ -77,6 +77,10 @@ def test_capacity_change_is_a_modify_through_an_s3_template(bootstrapped, monkey
 
     as_json = project.run("changeset", "--env", "cap", "--output", "json")
     data = json.loads(as_json.out)
+    replaced = json.loads((project.state("cap") / "changeset.json").read_text())
+    pending = [s["ChangeSetId"] for s in project.client("cloudformation").list_change_sets(StackName="items-cap")["Summaries"]
+               if s.get("StackName") == "items-cap" and s.get("ExecutionStatus") == "AVAILABLE"]
+    assert pending == [replaced["change_set_id"]]  # the first review's change set was deleted with its record
     assert data["summary"] == {"add": 0, "modify": 1, "replace": 0, "remove": 0}
     assert data["changes"][0]["logical_id"] == "Table" and data["dangerous"] == []
 
@@ -144,7 +148,7 @@ def test_a_failing_deploy_gives_the_reason_and_exit_1(bootstrapped, monkeypatch)
     assert "deploy failed: failed resources:" in failed.err
     assert re.search(r"(?i)bucket.*(already exists|alreadyexists|already owned)", failed.err)
     assert re.search(r"stack items-bad ended (UPDATE_ROLLBACK_COMPLETE|UPDATE_ROLLBACK_FAILED)", failed.err)
-    assert not (project.root / ".blueprint" / "bad" / "changeset.json").exists()
+    assert not (project.state("bad") / "changeset.json").exists()
 
 
 def test_stale_generated_is_refused(bootstrapped):
@@ -187,10 +191,89 @@ def test_destroy_asks_then_deletes(bootstrapped):
     _, run = ship(project, "gone")
     assert run.code == 0, run.text
     declined = project.run("destroy", "--env", "gone", stdin="no\n")
-    assert declined.code == 1 and "nothing deleted" in declined.out
+    assert declined.code == 0 and "nothing deleted" in declined.out
     run = project.run("destroy", "--env", "gone", "--yes")
     assert run.code == 0, run.text
-    assert "retained (DeletionPolicy Retain): nothing" in run.out
+    assert "retained (DeletionPolicy Retain or RetainExceptOnCreate): nothing" in run.out
     assert "stack items-gone deleted" in run.out
     status = project.run("status", "--env", "gone")
     assert "not deployed" in status.out
+
+
+def _policy(project, stack_name: str):
+    body = project.client("cloudformation").get_stack_policy(StackName=stack_name).get("StackPolicyBody")
+    return json.loads(body) if body else None
+
+
+def test_protection_missed_by_a_stopped_deploy_is_applied_by_the_next_command(bootstrapped, monkeypatch):
+    project = bootstrapped
+    if project.target == "aws":
+        pytest.skip("would leave a termination-protected stack in the live account")
+    from blueprint import deploy
+
+    new_env(project, "guard", "protected: true\n")
+    settings = json.loads((project.root / "generated" / "guard" / "stack.json").read_text())
+    assert settings["stack_policy"] and settings["termination_protection"]
+    assert project.run("changeset", "--env", "guard").code == 0
+
+    def interrupted(self):
+        raise KeyboardInterrupt  # Ctrl-C while following: CloudFormation goes on, protect() never ran
+
+    with monkeypatch.context() as patched:
+        patched.setattr(deploy.EventStream, "new", interrupted)
+        stopped = project.run("deploy", "--env", "guard")
+    assert stopped.code == 130, stopped.text
+    assert "make status ENV=guard" in stopped.err
+    assert _policy(project, "items-guard") is None
+    assert not (project.state("guard") / "changeset.json").exists()
+
+    again = project.run("changeset", "--env", "guard")  # nothing to change, yet the protection is applied
+    assert again.code == 0, again.text
+    assert "no changes" in again.out and "stack policy set" in again.out
+    assert _policy(project, "items-guard") == settings["stack_policy"]
+    quiet = project.run("changeset", "--env", "guard")
+    assert quiet.code == 0 and "stack policy set" not in quiet.out  # idempotent: set only when missing
+
+    # A policy lost some other way is restored before the next update executes, so it governs that update.
+    allow_all = {"Statement": [{"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}]}
+    project.client("cloudformation").set_stack_policy(StackName="items-guard", StackPolicyBody=json.dumps(allow_all))
+    new_env(project, "guard", "protected: true\ntable:\n  read_capacity: 6\n")
+    review, run = ship(project, "guard")
+    assert run.code == 0, run.text
+    assert run.out.index("stack policy set") < run.out.index("executing change set")
+    assert _policy(project, "items-guard") == settings["stack_policy"]
+
+
+def test_deploy_refuses_when_another_change_set_was_created_after_the_review(bootstrapped):
+    project = bootstrapped
+    new_env(project, "race")
+    _, run = ship(project, "race")
+    assert run.code == 0, run.text
+    new_env(project, "race", "table:\n  read_capacity: 8\n")
+    assert project.run("changeset", "--env", "race").code == 0
+    record = json.loads((project.state("race") / "changeset.json").read_text())
+
+    # Someone else (another checkout, the console) creates a change set on the stack after our review.
+    cfn = project.client("cloudformation")
+    bucket = [o["OutputValue"] for o in cfn.describe_stacks(StackName="blueprint-bootstrap")["Stacks"][0]["Outputs"]
+              if o["OutputKey"] == "ArtifactBucketName"][0]
+    text = (project.root / "generated" / "race" / "template.yaml").read_text()
+    other = cfn.create_change_set(
+        StackName="items-race", ChangeSetName="someone-else", ChangeSetType="UPDATE", TemplateBody=text,
+        Capabilities=changeset.capabilities(changeset.prepare(project.root, "race").template),
+        Parameters=[{"ParameterKey": "ArtifactBucket", "ParameterValue": bucket},
+                    {"ParameterKey": "CodeKey", "ParameterValue": record["code_key"]}])
+    changeset.wait_created(cfn, other["Id"])
+
+    refused = project.run("deploy", "--env", "race")
+    assert refused.code == 2, refused.text
+    assert "someone-else" in refused.err and "nothing was executed" in refused.err
+    table = project.client("dynamodb").describe_table(TableName="items-race-items")["Table"]
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
+    assert (project.state("race") / "changeset.json").exists()  # nothing ran: the review still stands
+
+    cfn.delete_change_set(ChangeSetName=other["Id"])  # the other change set was stale after all
+    run = project.run("deploy", "--env", "race")
+    assert run.code == 0, run.text
+    table = project.client("dynamodb").describe_table(TableName="items-race-items")["Table"]
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 8

@@ -32,7 +32,7 @@ def test_create_only_properties_from_the_provider_schemas():
     ("AWS::DynamoDB::Table", ["Tags"], "False"),
     ("AWS::Logs::LogGroup", ["LogGroupName"], "True"),
     ("AWS::Logs::LogGroup", ["RetentionInDays"], "False"),
-    ("AWS::Not::AType", ["Anything"], "Conditional"),
+    ("AWS::Not::AType", ["Anything"], None),  # no schema: unknown, never a guess
 ])
 def test_predict_replacement(rtype, changed, expected):
     assert plan.predict_replacement(rtype, changed) == expected
@@ -96,3 +96,27 @@ def test_template_body_as_text_or_dict():
     assert plan.parse_template_body({"Resources": {}}) == {"Resources": {}}
     parsed = plan.parse_template_body("Resources:\n  A:\n    Type: X\n    Properties:\n      V: !Ref B\n")
     assert parsed["Resources"]["A"]["Properties"]["V"] == {"Ref": "B"}
+
+
+@pytest.fixture
+def no_schemas(monkeypatch):
+    """As where cfn-lint is not installed: no provider schema for any type."""
+    plan.create_only_properties.cache_clear()
+    monkeypatch.setattr(plan, "_schema_index", lambda: None)
+    yield
+    plan.create_only_properties.cache_clear()
+
+
+def test_without_provider_schemas_the_prediction_is_unknown(no_schemas, dev_template):
+    assert plan.create_only_properties("AWS::DynamoDB::Table") is None
+    assert plan.predict_replacement("AWS::DynamoDB::Table", ["ProvisionedThroughput"]) is None
+    assert plan.predict_replacement("AWS::DynamoDB::Table", ["TableName"]) is None
+    assert plan.predict_replacement("AWS::DynamoDB::Table", ["Tags"]) == "False"  # tags never replace
+    new = copy.deepcopy(dev_template)
+    new["Resources"]["Table"]["Properties"]["ProvisionedThroughput"]["ReadCapacityUnits"] = 10
+    [diff] = plan.diff_templates(dev_template, new)
+    assert diff.predicted_replacement is None
+    assert diff.properties[0].requires_recreation == ""  # unknown, not "Conditionally"
+    old = {"Resources": {"A": {"Type": "AWS::SQS::Queue", "Properties": {}}}}
+    [changed_type] = plan.diff_templates(old, {"Resources": {"A": {"Type": "AWS::SNS::Topic", "Properties": {}}}})
+    assert changed_type.predicted_replacement == "True"  # a type change replaces, schema or not

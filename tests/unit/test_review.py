@@ -142,3 +142,42 @@ def test_plan_review_marks_predictions():
 def test_no_changes_text():
     text = review.format_text(review.Review("plan", "s", "t", []))
     assert "no changes" in text
+
+
+@pytest.fixture
+def no_schemas(monkeypatch):
+    """As where cfn-lint is not installed: no provider schema for any type."""
+    from blueprint import plan
+
+    plan.create_only_properties.cache_clear()
+    monkeypatch.setattr(plan, "_schema_index", lambda: None)
+    yield
+    plan.create_only_properties.cache_clear()
+
+
+def test_without_schemas_the_targets_answer_decides_and_nothing_is_refused_on_a_guess(no_schemas):
+    from blueprint import plan
+
+    old = {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table", "Properties": {"ProvisionedThroughput": 5}}}}
+    new = {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table", "Properties": {"ProvisionedThroughput": 9}}}}
+    diffs = plan.diff_templates(old, new)
+    assert diffs[0].predicted_replacement is None
+
+    in_place = {"ChangeSetName": "cs", "Changes": [resource_change(
+        "Modify", "Table", "AWS::DynamoDB::Table", "False", [detail("ProvisionedThroughput", "5", "9")])]}
+    r = review.from_change_set("s", "t", in_place, diffs, True)
+    assert r.dangerous == [] and review.replacement_text(r.changes[0]) == "False"
+    assert "DANGEROUS" not in review.format_text(r)
+
+    replaced = {"ChangeSetName": "cs", "Changes": [resource_change("Modify", "Table", "AWS::DynamoDB::Table", "True")]}
+    assert review.from_change_set("s", "t", replaced, diffs, True).dangerous == ["Table"]  # AWS's answer stands
+
+    offline = review.from_plan("s", "us-east-1", diffs, True)
+    assert offline.dangerous == []
+    text = review.format_text(offline)
+    assert "unknown (no provider schema)" in text and "UNKNOWN: whether this replaces Table" in text
+
+
+def test_s3_buckets_hold_data():
+    assert review.Change("Remove", "Bucket", "AWS::S3::Bucket").dangerous
+    assert review.Change("Modify", "Bucket", "AWS::S3::Bucket", "True").dangerous

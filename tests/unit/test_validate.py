@@ -18,6 +18,22 @@ def check(project, body: str) -> list[str]:
     return problems(spec.load(project, "dev"))
 
 
+def test_the_schema_is_valid_draft_2020_12_with_a_description_on_every_key():
+    from jsonschema import Draft202012Validator
+
+    from blueprint.validate import schema
+    Draft202012Validator.check_schema(schema())
+
+    def walk(node, path):
+        for key, sub in node.get("properties", {}).items():
+            assert sub.get("description"), f"{path}{key} has no description"
+            assert sub.get("type") != "object" or sub.get("additionalProperties") is False or key == "tags", f"{path}{key}"
+            walk(sub, f"{path}{key}.")
+        if "items" in node:
+            walk(node["items"], path)
+    walk(schema(), "")
+
+
 def test_the_committed_specs_are_valid():
     for env in spec.environments(ROOT):
         assert problems(spec.load(ROOT, env)) == []
