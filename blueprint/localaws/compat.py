@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib.util
 import json
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from moto.apigateway import models as apigw
@@ -31,6 +29,8 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
 from moto.kms import models as kms
 from moto.sqs.models import sqs_backends
+
+from blueprint.plan import create_only_properties  # the offline plan's reading of the schemas
 
 log = logging.getLogger("blueprint.localaws")
 
@@ -922,40 +922,6 @@ def change_set_outputs() -> None:
 
 
 # ---- change-set review details
-
-_CREATE_ONLY_EXTRA = {
-    # CloudFormation's documentation says "Update requires: Replacement" for these, but the registry
-    # schemas cfn-lint ships do not list them as createOnlyProperties.
-    "AWS::DynamoDB::Table": {"KeySchema", "LocalSecondaryIndexes"},
-}
-
-
-@functools.lru_cache(maxsize=None)
-def _provider_schemas() -> tuple[dict[str, str], Path] | None:
-    spec = importlib.util.find_spec("cfnlint")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    root = Path(list(spec.submodule_search_locations)[0]) / "data" / "schemas"
-    index = root / "providers" / "us-east-1.json"
-    if not index.is_file():
-        return None
-    return json.loads(index.read_text()), root / "resources"
-
-
-@functools.lru_cache(maxsize=None)
-def create_only_properties(resource_type: str) -> frozenset[str] | None:
-    """Top-level createOnlyProperties of a type from cfn-lint's provider schemas; None when unknown."""
-    schemas = _provider_schemas()
-    if schemas is None:
-        return None
-    index, folder = schemas
-    digest = index.get(resource_type)
-    if not digest or not (folder / f"{digest}.json").is_file():
-        return None
-    schema = json.loads((folder / f"{digest}.json").read_text())
-    props = {p.split("/")[2] for p in schema.get("createOnlyProperties", []) if p.startswith("/properties/")}
-    return frozenset(props | _CREATE_ONLY_EXTRA.get(resource_type, set()))
-
 
 def _value(v: Any) -> str | None:
     if v is None:
