@@ -1,10 +1,17 @@
 """`make demo`: the whole flow on the embedded local AWS, with no AWS account, in under a minute.
 
-render -> local AWS -> bootstrap -> change set (review) -> deploy -> outputs -> local API ->
-a scripted client (create, read, list, update, delete an item; 403 without the key; a CORS
-preflight; 429 past the burst) -> stop everything it started. The shipping steps run through
-the CLI (`blueprint.cli.main`) exactly as a person would type them, with --target local and
-env dev. It starts from a clean `.blueprint/` state and exits non-zero at the first failed step.
+render -> a scratch copy of the project -> local AWS -> bootstrap -> change set (review) ->
+deploy -> outputs -> local API -> a scripted client (create, read, list, update, delete an
+item; 403 without the key; a CORS preflight; 429 past the burst) -> stop everything it started.
+
+The render runs on the project itself (`blueprint render`, as `make render` does: idempotent,
+it only brings generated/ up to date with the spec). Everything after it runs on a scratch copy
+of the project in a temporary folder (`--root <copy>`), with its own local AWS whose state lives
+in the copy's `.blueprint/`: the project's `.blueprint/` (change-set records, outputs, a local AWS
+the user is running) is never read, written or stopped. The handler's downloaded dependencies
+are shared through the project's build/pip-cache, a cache. The shipping steps run through the
+CLI (`blueprint.cli.main`) exactly as a person would type them, with --target local and env dev;
+the demo exits non-zero at the first failed step, and removes the copy when it passes.
 """
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ import io
 import json
 import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +30,9 @@ from typing import Any
 
 ENV = "dev"
 ORIGIN_FALLBACK = "http://localhost:3000"
+# What the CLI needs of a project to render, package, deploy and serve an environment.
+PROJECT_FILES = ("blueprint.yaml",)
+PROJECT_DIRS = ("envs", "generated", "handler", "requirements")
 
 
 class StepFailed(Exception):
@@ -29,8 +40,10 @@ class StepFailed(Exception):
 
 
 class Demo:
-    def __init__(self, root: Path, out: Any = sys.stdout):
-        self.root = root
+    def __init__(self, project: Path, out: Any = sys.stdout, *, keep: bool = False):
+        self.project = project  # the user's project: rendered, copied, otherwise left alone
+        self.root: Path | None = None  # the scratch copy every later step runs on
+        self.keep = keep
         self.out = out
         self.step_no = 0
         self.started = time.monotonic()
@@ -51,31 +64,52 @@ class Demo:
 
     # -- steps ----------------------------------------------------------------------------------
 
-    def cli(self, *argv: str) -> None:
+    def cli(self, *argv: str, root: Path | None = None) -> None:
         from blueprint import cli
 
+        root = root or self.scratch
         shown = " ".join(argv)
-        self.say(f"$ blueprint {shown}")
-        code = cli.main(["--root", str(self.root), *argv])
+        self.say(f"$ blueprint --root {root} {shown}")
+        code = cli.main(["--root", str(root), *argv])
         if code != 0:
             raise StepFailed(f"`blueprint {shown}` exited with {code}")
 
-    def clean(self) -> None:
-        from blueprint import local
+    @property
+    def scratch(self) -> Path:
+        if self.root is None:
+            raise StepFailed("the scratch copy of the project was not made")
+        return self.root
 
-        state = local.state_dir_for(self.root)
-        if local.stop(state):
-            self.say("stopped the local AWS left running from before")
-        if state.exists():
-            shutil.rmtree(state)
-            self.say(f"removed {state.relative_to(self.root) if state.is_relative_to(self.root) else state}/")
-        self.say("clean state: no local AWS, no change-set records, no outputs")
+    def copy_project(self) -> None:
+        """The project's spec, generated/ and handler in a temporary folder: its own `.blueprint/`
+        state, so the user's change-set records, outputs and local AWS are never touched."""
+        self.root = Path(tempfile.mkdtemp(prefix="blueprint-demo-")).resolve()
+        try:
+            for name in PROJECT_FILES:
+                shutil.copy2(self.project / name, self.root / name)
+            for name in PROJECT_DIRS:
+                if (self.project / name).is_dir():
+                    shutil.copytree(self.project / name, self.root / name,
+                                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            # The handler's pinned dependencies for the Lambda platform: downloaded once, into the
+            # project's own cache (git-ignored build/), and reused by every demo and `make package`.
+            cache = self.project / "build" / "pip-cache"
+            cache.mkdir(parents=True, exist_ok=True)
+            (self.root / "build").mkdir()
+            (self.root / "build" / "pip-cache").symlink_to(cache.resolve(), target_is_directory=True)
+        except OSError as exc:
+            raise StepFailed(f"cannot copy the project to {self.root}: {exc}") from None
+        self.say(f"scratch copy: {self.root}")
+        self.say(f"  {', '.join([*PROJECT_FILES, *(d + '/' for d in PROJECT_DIRS)])} copied; "
+                 f"build/pip-cache -> {cache}")
+        self.say(f"  its state folder: {self.root / '.blueprint'} "
+                 f"(the project's {self.project / '.blueprint'} is not touched)")
 
     def start_api(self) -> None:
         from blueprint import local, serve
 
-        endpoint = local.ensure_running(local.state_dir_for(self.root))
-        self.api = serve.build(self.root, ENV, port=0, access_log=self.log, endpoint=endpoint,
+        endpoint = local.ensure_running(local.state_dir_for(self.scratch))
+        self.api = serve.build(self.scratch, ENV, port=0, access_log=self.log, endpoint=endpoint,
                                function_log=lambda text: self.say(f"[function] {text}")).start()
         for line in serve.describe(self.api, endpoint, "kept for the last step").splitlines():
             self.say(line)
@@ -210,15 +244,23 @@ class Demo:
         if throttled:
             self.say(throttled)
 
-    def stop(self) -> None:
+    def stop(self, passed: bool) -> None:
         if self.api is not None:
             self.api.stop()
             self.say("local API stopped")
             self.api = None
+        if self.root is None:
+            return
         from blueprint import local
 
         if local.stop(local.state_dir_for(self.root)):
-            self.say("local AWS stopped (its resources lived in memory: they are gone)")
+            self.say("the demo's local AWS stopped (its resources lived in memory: they are gone)")
+        if passed and not self.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.say(f"removed the scratch copy {self.root}")
+        else:
+            self.say(f"kept the scratch copy {self.root} (its local AWS log: "
+                     f"{local.state_dir_for(self.root) / local.LOG_FILE})")
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -226,9 +268,10 @@ class Demo:
         from blueprint.errors import UserError
 
         steps: list[tuple[str, Callable[[], Any]]] = [
-            ("Start clean", self.clean),
-            ("Render the templates (blueprint.yaml + envs/*.yaml -> generated/)", lambda: self.cli("render")),
-            ("Start the local AWS (moto server on 127.0.0.1)", lambda: self.cli("local", "up")),
+            ("Render the templates (blueprint.yaml + envs/*.yaml -> generated/)",
+             lambda: self.cli("render", root=self.project)),
+            ("Copy the project to a scratch folder (the demo's own state)", self.copy_project),
+            ("Start the demo's local AWS (moto server on 127.0.0.1)", lambda: self.cli("local", "up")),
             ("Bootstrap the account (artifacts bucket, API Gateway logging role)",
              lambda: self.cli("bootstrap", "--env", ENV, "--target", "local")),
             ("Create the change set and review it", lambda: self.cli("changeset", "--env", ENV, "--target", "local")),
@@ -241,10 +284,12 @@ class Demo:
             ("Exceed the burst: 429 Too Many Requests", self.burst),
             ("Access log", self.show_access_log),
         ]
+        passed = False
         try:
             for title, step in steps:
                 self.heading(title)
                 step()
+            passed = True
         except (StepFailed, UserError) as exc:
             self.out.write(f"\nDEMO FAILED at step {self.step_no}: {exc}\n")
             return 1
@@ -253,7 +298,7 @@ class Demo:
             return 130
         finally:
             self.heading("Stop what the demo started")
-            self.stop()
+            self.stop(passed)
         self.out.write(f"\ndemo passed in {time.monotonic() - self.started:.1f}s\n")
         return 0
 
@@ -261,6 +306,7 @@ class Demo:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m blueprint.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path("."), help="the project folder (default: here)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch copy of the project afterwards")
     args = parser.parse_args(argv)
     root = args.root.resolve()
     if not (root / "blueprint.yaml").is_file():
@@ -269,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     from blueprint.errors import UserError
 
     try:
-        return Demo(root).run()
+        return Demo(root, keep=args.keep).run()
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -132,8 +132,28 @@ def _scrub_process_credentials() -> None:
             del os.environ[name]
 
 
+def _table_logical_id(doc: dict[str, Any]) -> str | None:
+    """The logical id of the template's DynamoDB table (R5: the stack has one)."""
+    return next((k for k, v in (doc.get("Resources") or {}).items()
+                 if isinstance(v, dict) and v.get("Type") == "AWS::DynamoDB::Table"), None)
+
+
+def local_state_dir(root: Path, env: str) -> Path:
+    """`<root>/.blueprint/local/<env>/`: where `deploy --target local` keeps the environment's records.
+
+    blueprint.aws.env_state_dir names it once it exists; until then, the same path by hand. Never
+    `.blueprint/<env>/` or the aws target's folder: those outputs belong to a deploy on AWS.
+    """
+    try:
+        from blueprint.aws import env_state_dir  # type: ignore[attr-defined]
+    except ImportError:
+        return Path(root) / ".blueprint" / "local" / env
+    return Path(env_state_dir(Path(root), "local", env))
+
+
 def _read_outputs(root: Path, env: str) -> dict[str, str] | None:
-    path = Path(root) / ".blueprint" / env / "outputs.json"
+    """The outputs the last local deploy recorded (a fallback: the local AWS itself is asked first)."""
+    path = local_state_dir(root, env) / "outputs.json"
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -142,7 +162,7 @@ def _read_outputs(root: Path, env: str) -> dict[str, str] | None:
 
 
 def _stack_outputs(endpoint: str, region: str, stack_name: str) -> dict[str, str] | None:
-    """The stack's outputs straight from the local AWS (when the deploy wrote no outputs.json)."""
+    """The deployed stack's outputs, straight from the local AWS (None when it holds no such stack)."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -156,15 +176,29 @@ def _stack_outputs(endpoint: str, region: str, stack_name: str) -> dict[str, str
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])} if stacks else None
 
 
+def stack_settings(root: Path, env: str) -> tuple[str, str] | None:
+    """(stack name, region) from generated/<env>/stack.json, or None when it is missing or unreadable."""
+    try:
+        data = json.loads((Path(root) / "generated" / env / "stack.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict) and isinstance(data.get("stack_name"), str) and isinstance(data.get("region"), str):
+        return data["stack_name"], data["region"]
+    return None
+
+
 def find_deployed(root: Path, env: str, doc: dict[str, Any], api: model.Api, *, endpoint: str | None,
                   region: str, stack_name: str) -> Deployed:
-    """The deployed key and table on the local AWS; a generated key and the template's names otherwise."""
-    table_id = next((k for k, v in (doc.get("Resources") or {}).items()
-                     if isinstance(v, dict) and v.get("Type") == "AWS::DynamoDB::Table"), None)
+    """The deployed key and table on the local AWS; a generated key and the template's names otherwise.
+
+    The outputs come from the local AWS itself (describe_stacks on its endpoint), so a deploy on
+    AWS can never be mistaken for the local one; the local target's outputs.json is the fallback.
+    """
+    table_id = _table_logical_id(doc)
     template_table = _physical_name(doc, table_id) if table_id else None
-    outputs = _read_outputs(root, env)
-    if endpoint and not (outputs and outputs.get("ApiKeyId")):
-        outputs = _stack_outputs(endpoint, region, stack_name)
+    outputs = _stack_outputs(endpoint, region, stack_name) if endpoint else None
+    if not (outputs and outputs.get("ApiKeyId")):
+        outputs = _read_outputs(root, env)
     if endpoint and outputs and outputs.get("ApiKeyId"):
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError
@@ -214,14 +248,14 @@ def build(root: Path, env: str, *, port: int = 0, throttling: bool = True, acces
     """Build the local API of an environment. `endpoint` is the local AWS (started when not given)."""
     root = Path(root)
     doc, api = read_api(root, env)
-    if region is None or endpoint is None:
+    settings = stack_settings(root, env)
+    if settings is None:
         from blueprint.commands import load_valid
 
         spec = load_valid(root, [env])[0]
-        region = region or spec.region
-        stack_name = spec.stack_name
-    else:
-        stack_name = api.name
+        settings = (spec.stack_name, spec.region)
+    stack_name = settings[0]
+    region = region or settings[1]
     if endpoint is None and ensure_local_aws:
         from blueprint import local
 
@@ -234,8 +268,7 @@ def build(root: Path, env: str, *, port: int = 0, throttling: bool = True, acces
     runtime = None
     if api.function is not None:
         fn = api.function
-        table_id = next((k for k, v in (doc.get("Resources") or {}).items()
-                         if isinstance(v, dict) and v.get("Type") == "AWS::DynamoDB::Table"), "")
+        table_id = _table_logical_id(doc) or ""
         name = fn.name or f"{api.name}-{fn.logical_id}"
         environ = handler_environ(function_environment(doc, fn, table_id, deployed.table_name),
                                   endpoint=endpoint or "", region=region, function_name=name, memory_mb=fn.memory_mb)
@@ -321,7 +354,7 @@ def main(args: Namespace) -> int:
     except KeyboardInterrupt:
         print("\nstopped", file=sys.stderr)
     finally:
-        local_api.server.httpd.server_close()
+        local_api.stop()  # not started in a thread: just closes the socket
         if stream is not sys.stdout:
             stream.close()
     return 0

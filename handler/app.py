@@ -42,7 +42,7 @@ app = APIGatewayRestResolver()
 THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
 TRANSIENT_CODES = frozenset({"InternalServerError", "ServiceUnavailable"})
 RETRY_AFTER_SECONDS = "1"
-MANAGED_FIELDS = frozenset({"id", "createdAt", "updatedAt", "version", CONFIG.ttl_attribute})
+MANAGED_FIELDS = frozenset({*config.MANAGED_FIELDS, CONFIG.ttl_attribute})
 
 
 # -- small helpers over the current event ---------------------------------------------------------

@@ -17,8 +17,12 @@ from dataclasses import dataclass
 DYNAMODB_ITEM_LIMIT = 400 * 1024
 MAX_BODY_BYTES_CEILING = DYNAMODB_ITEM_LIMIT - 1024
 
-# Attribute names the handler writes itself; the TTL attribute must not collide with them.
-MANAGED_ATTRIBUTES = frozenset({"id", "data", "createdAt", "updatedAt", "version"})
+# The fields the handler sets on every item it shows (with the TTL attribute, whose name is
+# configured); a client's own values for them are ignored.
+MANAGED_FIELDS = ("id", "createdAt", "updatedAt", "version")
+# Attribute names the handler writes itself (the fields above plus `data`, the map that holds the
+# client's object); the TTL attribute must not collide with them.
+MANAGED_ATTRIBUTES = frozenset({*MANAGED_FIELDS, "data"})
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 

@@ -38,6 +38,12 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _exact_in_json(value: decimal.Decimal) -> bool:
+    """True when the answers give the number back unchanged: integers are emitted exactly, the rest
+    as a float (app._decimal), whose shortest repr must read back as the same number."""
+    return value == value.to_integral_value() or decimal.Decimal(repr(float(value))) == value
+
+
 def _check_value(value: Any, depth: int) -> None:
     """Walk the decoded JSON once: what DynamoDB refuses becomes a 400 here, not a 500 later."""
     if isinstance(value, str):
@@ -51,6 +57,10 @@ def _check_value(value: Any, depth: int) -> None:
         except decimal.DecimalException:
             raise BadRequest("numbers must fit DynamoDB: at most 38 significant digits, "
                              "magnitude between 1E-130 and 9.99E+125", code="INVALID_ITEM") from None
+        if not _exact_in_json(value):
+            raise BadRequest("numbers with a fractional part must be exact as a 64-bit float (about 15 "
+                             "significant digits), or the answers would return another number; send more "
+                             "precise values as strings", code="INVALID_ITEM")
     elif isinstance(value, dict):
         if depth >= MAX_DEPTH:
             raise BadRequest(f"the item nests deeper than {MAX_DEPTH} levels", code="INVALID_ITEM")

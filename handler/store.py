@@ -28,6 +28,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
 from errors import Conflict, NotFound, PreconditionFailed
+from parsing import MATCH_ANY
 
 tracer = Tracer()
 
@@ -61,7 +62,6 @@ CLIENT_CONFIG = BotoConfig(
 )
 
 MAX_SCAN_PAGES = 5  # a list request makes at most this many Scan calls: bounded latency and cost
-_MATCH_ANY = "*"
 
 _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
@@ -113,7 +113,7 @@ class ItemStore:
     @staticmethod
     def _version_condition(if_match: str | frozenset[int] | None, values: dict) -> str:
         """The If-Match part of a condition: '' for none or '*', else `#version IN (...)`."""
-        if if_match is None or if_match == _MATCH_ANY:
+        if if_match is None or if_match == MATCH_ANY:
             return ""
         versions = sorted(if_match) or [-1]  # no usable tag: a version that never exists -> 412
         names = []

@@ -9,6 +9,7 @@ timeout). Every request, answered or refused, writes one access-log line.
 """
 from __future__ import annotations
 
+import hmac
 import secrets
 import sys
 import time
@@ -38,6 +39,7 @@ class Request:
     protocol: str = "HTTP/1.1"
     host: str = "127.0.0.1"
     port: int = 80
+    too_large: bool = False  # the body is over PAYLOAD_LIMIT_BYTES and was not read (the server's flag)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,15 @@ class ApiKeyInfo:
 class _Limits:
     plan_buckets: list[tuple[str, throttle.BucketSet, dict[tuple[str, str], throttle.BucketSet]]] = field(default_factory=list)
     quotas: list[throttle.Quota] = field(default_factory=list)
+
+
+def header_value(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first value of a header, its name compared case-insensitively (`name` in lower case)."""
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+def _key_bytes(value: str) -> bytes:
+    return value.encode("utf-8", "surrogatepass")
 
 
 def _request_time(now: float) -> str:
@@ -75,7 +86,7 @@ class Gateway:
         self.router = Router(api.methods)
         self._stage_prefix = "/" + api.stage
         self._function_log = function_log or (lambda text: print(text, file=sys.stderr, flush=True))
-        self._keys = {k.value: k for k in keys}
+        self._keys = [(_key_bytes(k.value), k) for k in keys]
         # Usage plans per key: its buckets (plan-wide and per method) and quotas, by key value.
         self._limits: dict[str, _Limits] = {}
         for plan in api.usage_plans:
@@ -89,8 +100,12 @@ class Gateway:
                         limits.plan_buckets.append((plan.name, plan_bucket, per_method))  # type: ignore[arg-type]
                     if quota:
                         limits.quotas.append(quota)
-        # The stage's method settings throttle each method separately (AWS: "applied at the API
-        # method level"); /*/* gives every method the same limits, each its own bucket.
+        # Stage throttling: the stage's MethodSettings apply per method. AWS's docs ("Throttle API
+        # requests for better throughput": method-level throttling in a stage's settings) say the
+        # /*/* entry (HttpMethod "*", ResourcePath "/*") sets the limits of every method of the
+        # stage, each method counted on its own, not one bucket shared by the whole stage. So the
+        # local server gives every (resource, verb) its own bucket with the /*/* limits, unless a
+        # more specific setting for that method overrides them (Api.method_throttle).
         self._stage_buckets: dict[tuple[str, str], throttle.TokenBucket] = {}
         for path, verbs in api.methods.items():
             for verb in verbs:
@@ -104,7 +119,7 @@ class Gateway:
         started = time.perf_counter()
         now = time.time()
         path, _, query_string = req.target.partition("?")
-        user_agent = next((v for k, v in req.headers if k.lower() == "user-agent"), None)
+        user_agent = header_value(req.headers, "user-agent")
         context: dict[str, Any] = {
             "requestId": str(uuid.uuid4()),
             "extendedRequestId": secrets.token_urlsafe(12)[:15] + "=",
@@ -146,7 +161,7 @@ class Gateway:
             return Answer(403, [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ForbiddenException")],
                           b'{"message":"Forbidden"}')
         resource_path = path[len(self._stage_prefix):] or "/"
-        if len(req.body) > PAYLOAD_LIMIT_BYTES:
+        if req.too_large or len(req.body) > PAYLOAD_LIMIT_BYTES:
             return self._refuse("REQUEST_TOO_LARGE", view, context)
         matched = self.router.match(resource_path)
         if matched is None:
@@ -162,8 +177,8 @@ class Gateway:
 
         key = None
         if method.api_key_required:
-            sent = next((v for k, v in req.headers if k.lower() == "x-api-key"), None)
-            key = self._keys.get(sent) if sent is not None else None
+            sent = header_value(req.headers, "x-api-key")
+            key = self._accepted_key(sent) if sent is not None else None
             if key is None:
                 return self._refuse("INVALID_API_KEY", view, context)
             context["identity"]["apiKey"] = key.value
@@ -182,6 +197,15 @@ class Gateway:
         if method.integration == "MOCK":
             return responses.mock_response(self.api, method, view.get(), context)
         return self._invoke(req, method, resource, path_params, query, context, view)
+
+    def _accepted_key(self, sent: str) -> ApiKeyInfo | None:
+        """The accepted key equal to `sent`, compared in constant time against every key (no early exit)."""
+        sent_bytes = _key_bytes(sent)
+        found = None
+        for value, info in self._keys:
+            if hmac.compare_digest(value, sent_bytes):
+                found = info
+        return found
 
     def _throttle(self, method: Method, key: ApiKeyInfo | None) -> str | None:
         if key is not None:
@@ -242,7 +266,7 @@ def _forwarded_headers(req: Request, context: dict[str, Any]) -> list[tuple[str,
     """The request's headers plus what API Gateway adds before calling the integration."""
     headers = list(req.headers)
     names = {k.lower() for k, _ in headers}
-    forwarded = next((v for k, v in headers if k.lower() == "x-forwarded-for"), None)
+    forwarded = header_value(headers, "x-forwarded-for")
     headers = [(k, v) for k, v in headers if k.lower() != "x-forwarded-for"]
     headers.append(("X-Forwarded-For", f"{forwarded}, {req.source_ip}" if forwarded else req.source_ip))
     if "x-forwarded-port" not in names:

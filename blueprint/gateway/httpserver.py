@@ -25,6 +25,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # the access log is the gateway's, in the stage's format
 
     def _read_body(self) -> bytes | None:
+        """The request body; None when it is larger than API Gateway's payload limit (left unread)."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunks, total = [], 0
             while True:
@@ -34,12 +35,12 @@ class _Handler(BaseHTTPRequestHandler):
                         pass  # trailers
                     return b"".join(chunks)
                 total += size
-                if total > PAYLOAD_LIMIT_BYTES + 1:
+                if total > PAYLOAD_LIMIT_BYTES:
                     return None
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
-        if length > PAYLOAD_LIMIT_BYTES + 1:
+        if length > PAYLOAD_LIMIT_BYTES:
             return None
         return self.rfile.read(length) if length > 0 else b""
 
@@ -49,14 +50,14 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.send_error(400, "bad request body framing")
             return
-        if body is None:
-            # Too large to read: let the gateway answer 413 and close (the rest is unread).
-            body = b"\0" * (PAYLOAD_LIMIT_BYTES + 1)
+        too_large = body is None
+        if too_large:
+            # Too large to read: the gateway answers 413, and the connection closes (the rest is unread).
             self.close_connection = True
         host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
-        req = Request(method=self.command, target=self.path, headers=list(self.headers.items()), body=body,
+        req = Request(method=self.command, target=self.path, headers=list(self.headers.items()), body=body or b"",
                       source_ip=self.client_address[0], protocol=self.request_version, host=host,
-                      port=self.server.server_address[1])
+                      port=self.server.server_address[1], too_large=too_large)
         answer = self.gateway.handle(req)
         reason = _REASONS.get(answer.status, ("",))[0]
         lines = [f"HTTP/1.1 {answer.status} {reason}"]
@@ -70,14 +71,17 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
 
+class _Server(ThreadingHTTPServer):
+    allow_reuse_address = True  # a restarted `blueprint serve` gets its port back at once
+    daemon_threads = True
+
+
 class LocalApiServer:
     """The server on 127.0.0.1:port (0 picks a free port); serve in the foreground or a thread."""
 
     def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int = 0):
         handler = type("GatewayHandler", (_Handler,), {"gateway": gateway})
-        ThreadingHTTPServer.allow_reuse_address = True
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((host, port), handler)
         self.host, self.port = self.httpd.server_address[0], self.httpd.server_address[1]
         self._thread: threading.Thread | None = None
 
@@ -90,7 +94,10 @@ class LocalApiServer:
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        """Stop serving and close the socket; safe when start() was never called (shutdown() would
+        wait forever for a serve_forever loop that is not running)."""
         if self._thread is not None:
+            self.httpd.shutdown()
             self._thread.join(timeout=5)
+            self._thread = None
+        self.httpd.server_close()

@@ -63,9 +63,14 @@ class RequestView:
     stage_variables: dict[str, str] = field(default_factory=dict)
 
     def params(self, name: str | None = None) -> Any:
-        """$input.params() and $input.params('name') (path, then query string, then header)."""
+        """$input.params() and $input.params('name') (path, then query string, then header).
+
+        $input.params().header is a plain map keyed by the header names as the client sent them,
+        so its get() is case-sensitive as on API Gateway (a Java map): an HTTP/2 browser's
+        `origin` is not found by get("Origin"). Templates that read it check both spellings.
+        """
         if name is None:
-            return {"path": dict(self.path_params), "querystring": dict(self.query), "header": self.headers}
+            return {"path": dict(self.path_params), "querystring": dict(self.query), "header": dict(self.headers)}
         for source in (self.path_params, self.query):
             if name in source:
                 return source[name]

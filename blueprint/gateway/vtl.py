@@ -4,7 +4,8 @@ Supported, compiled once when the template is loaded:
   #set($name = expr)          also dotted targets: $context.responseOverride.header.X-Y = expr
   #if(cond) / #elseif(cond) / #else / #end
   text lines with $ref, ${ref} and $!ref (quiet) references
-  expressions: "strings", 'strings', numbers, true/false/null, $references with .property,
+  expressions: "strings" (with $references interpolated), 'strings', numbers, true/false/null,
+               $references with .property,
                .method(args) and ["key"] steps, == != < > <= >=, && || ! and parentheses
 
 Anything else is refused at load time with the line it is on, rather than rendered wrongly
@@ -112,6 +113,9 @@ class _Parser:
         kind, text = self.take()
         if kind == "str":
             literal = _unquote(text)
+            if text[0] == '"' and "$" in literal:
+                # Velocity interpolates double-quoted strings: "$!origin" is "" when $origin is null.
+                return _compile_text(literal, self.line)
             return lambda s: literal
         if kind == "num":
             number = float(text) if "." in text else int(text)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import base64
+import json
+from decimal import Decimal
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
@@ -49,6 +51,8 @@ def test_error_carries_api_gateway_request_id(api):
     ('{"a": "\\ud800"}', "INVALID_ITEM"),
     ('{"a": 1e400}', "INVALID_ITEM"),
     ('{"a": 1.23456789012345678901234567890123456789}', "INVALID_ITEM"),
+    ('{"a": 12345678901234567890.5}', "INVALID_ITEM"),  # would come back as 1.2345678901234567e+19
+    ('{"a": [0.1, {"b": 0.30000000000000000001}]}', "INVALID_ITEM"),
     ("[" * 5000 + "]" * 5000, "INVALID_JSON"),
 ])
 def test_bad_bodies_are_400(api, raw, code):
@@ -63,6 +67,17 @@ def test_too_deep_for_dynamodb_is_400(api):
 def test_deep_but_storable_is_201(api):
     deep = '{"a":' * 30 + "1" + "}" * 30
     assert api(api_event("POST", "/items", body=deep))["statusCode"] == 201
+
+
+@pytest.mark.parametrize("number", ["0.1", "-2.5E-7", "3.141592653589793", "1.7976931348623157E+125",
+                                    "12345678901234567890", "-98765432109876543210987654321098765432", "1E+125"])
+def test_numbers_come_back_exactly(api, number):
+    raw = '{"n": ' + number + "}"
+    created = api(api_event("POST", "/items", body=raw))
+    assert created["statusCode"] == 201, created
+    got = api(api_event("GET", f"/items/{body(created)['id']}"))
+    for resp in (created, got):
+        assert json.loads(resp["body"], parse_float=Decimal, parse_int=Decimal)["n"] == Decimal(number)
 
 
 def test_invalid_utf8_body_is_400(api):

@@ -70,10 +70,11 @@ def _preflight_params(dev_api, path: str) -> dict[str, str]:
     return {k.removeprefix("method.response.header.").lower(): v.strip("'") for k, v in resp.parameters.items()}
 
 
+@pytest.mark.parametrize("origin_header", ["Origin", "origin"])  # HTTP/2 browsers send lower-case names
 @pytest.mark.parametrize("path", ["/items", "/items/{id}"])
-def test_preflight_echoes_an_allowed_origin_with_the_templates_headers(local_api, dev_api, path):
+def test_preflight_echoes_an_allowed_origin_with_the_templates_headers(local_api, dev_api, path, origin_header):
     reply = call(local_api.url, "OPTIONS", path.replace("{id}", "abc"),
-                 headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
+                 headers={origin_header: ORIGIN, "Access-Control-Request-Method": "GET"})
     assert reply.status == 204
     assert reply.body == b""
     assert reply.headers["access-control-allow-origin"] == ORIGIN
@@ -84,8 +85,9 @@ def test_preflight_echoes_an_allowed_origin_with_the_templates_headers(local_api
     assert reply.headers["access-control-max-age"] == "600"
 
 
-def test_preflight_does_not_echo_a_disallowed_origin(local_api):
-    reply = call(local_api.url, "OPTIONS", "/items", headers={"Origin": "https://evil.example"})
+@pytest.mark.parametrize("origin_header", ["Origin", "origin"])
+def test_preflight_does_not_echo_a_disallowed_origin(local_api, origin_header):
+    reply = call(local_api.url, "OPTIONS", "/items", headers={origin_header: "https://evil.example"})
     assert reply.status == 204
     assert "access-control-allow-origin" not in reply.headers
     assert reply.headers["vary"] == "Origin"
@@ -103,6 +105,17 @@ def test_an_unknown_route_is_missing_authentication_token_403(local_api, dev_api
     assert reply.status == 403
     assert reply.json()["error"] == {"code": "MISSING_AUTHENTICATION_TOKEN", "message": "Missing Authentication Token"}
     assert reply.headers["access-control-allow-origin"] == _gateway_cors(dev_api)["access-control-allow-origin"]
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "https://evil.example"}, {"origin": "https://evil.example"},
+                                     {"Origin": "https://evil.example", "x-api-key": "wrong"}])
+def test_a_gateway_response_never_names_a_disallowed_origin(local_api, dev_api, headers):
+    for method, path in [("GET", "/items"), ("GET", "/nothing-here")]:
+        reply = call(local_api.url, method, path, headers=headers)
+        assert reply.status == 403
+        assert reply.headers["access-control-allow-origin"] == _gateway_cors(dev_api)["access-control-allow-origin"]
+        assert reply.headers["access-control-allow-origin"] == ORIGIN  # the first allowed origin, named statically
+        assert "evil.example" not in "".join(reply.headers.values())
 
 
 def test_a_path_outside_the_stage_is_a_bare_403(local_api):
@@ -134,3 +147,34 @@ def test_cli_serve_reports_a_missing_template_without_a_traceback(tmp_path, caps
     assert cli.main(["--root", str(tmp_path), "serve", "--env", "dev"]) == 2
     err = capsys.readouterr().err
     assert "generated/dev/template.yaml does not exist" in err and "Traceback" not in err
+
+
+def test_a_body_over_the_payload_limit_is_413_without_being_read(local_api):
+    import socket
+
+    from blueprint.gateway.core import PAYLOAD_LIMIT_BYTES
+
+    host_port = local_api.url.removeprefix("http://").split("/", 1)[0]
+    host, _, port = host_port.partition(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"POST /v1/items HTTP/1.1\r\nHost: {host_port}\r\nx-api-key: {KEY}\r\n"
+                     f"Content-Type: application/json\r\nContent-Length: {PAYLOAD_LIMIT_BYTES + 1}\r\n\r\n".encode())
+        reply = b""
+        while chunk := sock.recv(65536):  # the server answers and closes without waiting for the body
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 ") and b"Connection: close" in head
+    assert json.loads(body)["error"]["code"] == "REQUEST_TOO_LARGE"
+
+
+@pytest.mark.parametrize("sent", ["", KEY[:-1], KEY + "x", KEY.upper(), "ключ", "\udc80", KEY + "\x00"])
+def test_only_the_exact_key_is_accepted(dev_api, sent):
+    import io
+
+    from blueprint.gateway.accesslog import AccessLog
+    from blueprint.gateway.core import ApiKeyInfo, Gateway, Request
+
+    gw = Gateway(dev_api, None, keys=[ApiKeyInfo(KEY, "kid", "ApiKey")], api_id="x", account_id="1",
+                 access_log=AccessLog(None, io.StringIO()), throttling=False)
+    assert gw.handle(Request("GET", "/v1/items", [("x-api-key", sent)])).status == 403
+    assert gw.handle(Request("GET", "/v1/items", [("X-Api-Key", KEY)])).status == 502  # admitted; no function

@@ -30,29 +30,54 @@ def test_limits_come_from_the_template(dev_api, prod_api):
     assert prod_api.usage_plans[0].throttle.rate == 1000 and prod_api.usage_plans[0].quota.period == "MONTH"
 
 
-def test_prod_preflight_echoes_each_of_its_origins_only(prod_api):
+def _gateway(api):
     import io
 
     from blueprint.gateway.accesslog import AccessLog
-    from blueprint.gateway.core import Gateway, Request
+    from blueprint.gateway.core import Gateway
 
-    gw = Gateway(prod_api, None, keys=[], api_id="x", account_id="1", access_log=AccessLog(None, io.StringIO()))
+    return Gateway(api, None, keys=[], api_id="x", account_id="1", access_log=AccessLog(None, io.StringIO()))
+
+
+@pytest.mark.parametrize("name", ["Origin", "origin"])  # HTTP/1.1 clients capitalise, HTTP/2 browsers do not
+def test_prod_preflight_echoes_each_of_its_origins_only(prod_api, name):
+    from blueprint.gateway.core import Request
+
+    gw = _gateway(prod_api)
     for origin, echoed in [("https://app.example.com", True), ("https://admin.example.com", True),
-                           ("https://app.example.com.evil", False)]:
-        headers = dict(gw.handle(Request("OPTIONS", "/v1/items", [("Origin", origin)])).headers)
-        assert (headers.get("Access-Control-Allow-Origin") == origin) is echoed
+                           ("https://app.example.com.evil", False), ("https://evil.example", False)]:
+        answer = gw.handle(Request("OPTIONS", "/v1/items", [(name, origin)]))
+        assert answer.status == 204
+        assert (dict(answer.headers).get("Access-Control-Allow-Origin") == origin) is echoed, (name, origin)
 
 
-def test_prod_gateway_responses_map_the_request_origin(prod_api):
-    import io
+def test_the_header_map_of_templates_is_case_sensitive_as_on_api_gateway():
+    from blueprint.gateway.responses import CaseInsensitiveDict, RequestView
 
-    from blueprint.gateway.accesslog import AccessLog
-    from blueprint.gateway.core import Gateway, Request
+    view = RequestView(headers=CaseInsensitiveDict([("origin", "https://a.example")]), query={}, path_params={})
+    template = vtl.Template('#set($o = $input.params().header.get("Origin"))\n'
+                            '$!o|$input.params().header.get("origin")')
+    assert template.render({"input": view, "context": {}}) == "|https://a.example"
 
-    gw = Gateway(prod_api, None, keys=[], api_id="x", account_id="1", access_log=AccessLog(None, io.StringIO()))
-    answer = gw.handle(Request("GET", "/v1/items", [("Origin", "https://app.example.com")]))
-    assert answer.status == 403  # method.request.header.Origin in the rendered response parameters
-    assert dict(answer.headers)["Access-Control-Allow-Origin"] == "https://app.example.com"
+
+@pytest.mark.parametrize("env_api", ["dev_api", "prod_api"])
+def test_gateway_responses_name_the_first_allowed_origin_and_never_echo_another(env_api, request):
+    from blueprint.gateway.core import Request
+
+    api = request.getfixturevalue(env_api)
+    allowed = str(api.function.environment["ALLOWED_ORIGINS"]).split(",")
+    gw = _gateway(api)
+    for origin in [None, *allowed, "https://evil.example", "null"]:
+        for name in ("Origin", "origin"):
+            headers = [(name, origin)] if origin else []
+            for method, path in [("GET", "/v1/items"), ("GET", "/v1/nothing-here"), ("DELETE", "/v1/items")]:
+                answer = gw.handle(Request(method, path, headers))
+                assert answer.status == 403  # no key; no such resource; no such method
+                got = dict(answer.headers)
+                assert got["Access-Control-Allow-Origin"] == allowed[0]  # static, whatever was sent
+                assert got["Vary"] == "Origin"
+                if origin not in allowed:
+                    assert origin not in {v for _, v in answer.headers}
 
 
 def test_routing_prefers_literals_and_decodes_parameters():
@@ -82,6 +107,13 @@ def test_vtl_runs_the_preflight_template():
         scope = {"input": Input(origin), "context": {}}
         assert template.render(scope) == ""
         assert scope["context"]["responseOverride"] == override
+
+
+def test_vtl_interpolates_double_quoted_strings_only():
+    template = vtl.Template('#if("$!missing" == "" && "x$!{v}y" == "x1y" && \'$!v\' == "$!v")\nyes\n#else\nno\n#end')
+    assert template.render({"v": 1}) == "no\n"  # single quotes are literal, as in Velocity
+    template = vtl.Template('#if("$!missing" == "" && "x$!{v}y" == "x1y" && \'$!v\' != "$!v")\nyes\n#end')
+    assert template.render({"v": 1}) == "yes\n"
 
 
 def test_vtl_renders_text_references_and_refuses_what_it_cannot_run():
@@ -136,17 +168,26 @@ def test_an_unserialisable_result_is_a_function_error(tmp_path):
 
 
 def test_the_function_timeout_and_the_integration_timeout(tmp_path):
-    code = _handler_dir(tmp_path, "import time\ndef lambda_handler(event, context):\n    time.sleep(1)\n    return {}\n")
-    runtime = _runtime(code, timeout_s=0.2)
-    started = time.monotonic()
-    with pytest.raises(FunctionTimeout):
-        runtime.invoke({}, 29)
-    assert time.monotonic() - started < 0.6
-    with pytest.raises(IntegrationTimeout):
-        _runtime(code, timeout_s=10).invoke({}, 0.2)
-    # The stuck container is abandoned; the next call gets a fresh one.
-    quick = _handler_dir(tmp_path, "def lambda_handler(event, context):\n    return {'ok': True}\n")
-    assert _runtime(quick).invoke({}, 29) == {"ok": True}
+    code = _handler_dir(tmp_path, """
+        import time
+        def lambda_handler(event, context):
+            if event.get("slow"):
+                time.sleep(2)
+            return {"ok": True}
+    """)
+    for runtime, refused, integration_timeout in [
+        (_runtime(code, timeout_s=0.2, max_containers=1), FunctionTimeout, 29),
+        (_runtime(code, timeout_s=10, max_containers=1), IntegrationTimeout, 0.2),
+    ]:
+        started = time.monotonic()
+        with pytest.raises(refused):
+            runtime.invoke({"slow": True}, integration_timeout)
+        assert time.monotonic() - started < 0.6
+        # The stuck container is abandoned: with room for one container only, the next call gets a
+        # fresh one at once, neither queued behind the sleeping handler nor refused for want of one.
+        started = time.monotonic()
+        assert runtime.invoke({}, 29) == {"ok": True}
+        assert time.monotonic() - started < 0.6
 
 
 def test_a_handler_that_does_not_import_is_reported(tmp_path):
