@@ -169,3 +169,8 @@ def translated(target_kind: str = "aws") -> Iterator[None]:
         # ~/.aws/config, a failing credential_process, an unknown option) is the user's to fix.
         raise UserError(f"the AWS SDK could not make the call ({type(exc).__name__}: {exc}): check the AWS "
                         "configuration (`aws configure list`, AWS_PROFILE, ~/.aws/config) and retry") from None
+
+
+def make_command(verb: str, env: str, target_kind: str) -> str:
+    """The make command a message tells a person to run next, for the target they are on."""
+    return f"make {verb} ENV={env}" + (" TARGET=local" if target_kind == "local" else "")

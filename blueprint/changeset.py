@@ -113,7 +113,7 @@ def stack_description(cfn: Any, stack_name: str) -> dict[str, Any] | None:
     return stacks[0] if stacks else None
 
 
-def bootstrap_bucket(cfn: Any, settings: dict[str, Any], env: str) -> str:
+def bootstrap_bucket(cfn: Any, settings: dict[str, Any], env: str, target_kind: str) -> str:
     """The artifacts bucket from the bootstrap stack's outputs; UserError when it is not deployed."""
     stack = stack_description(cfn, settings["bootstrap_stack"])
     outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
@@ -121,7 +121,7 @@ def bootstrap_bucket(cfn: Any, settings: dict[str, Any], env: str) -> str:
             or "ArtifactBucketName" not in outputs:
         state = stack["StackStatus"] if stack else "not deployed"
         raise UserError(f"the bootstrap stack {settings['bootstrap_stack']} is {state} in {settings['region']}: "
-                        f"run `make bootstrap ENV={env}` (blueprint bootstrap --env {env}) first")
+                        f"run `{aws.make_command('bootstrap', env, target_kind)}` first")
     return outputs["ArtifactBucketName"]
 
 
@@ -467,7 +467,7 @@ def main(args: Namespace) -> int:
             cfn, s3 = session.client("cloudformation"), session.client("s3")
             if previous:
                 discard_change_set(cfn, previous, session.target.region)
-            bucket = bootstrap_bucket(cfn, prepared.settings, env)
+            bucket = bootstrap_bucket(cfn, prepared.settings, env, session.target.kind)
             code_key, package_sha = upload_package(building.result(), s3, bucket)
             source = template_source(s3, bucket, prepared, session.target.kind)
             done = submit(session, prepared, {"ArtifactBucket": bucket, "CodeKey": code_key}, source, package_sha)
@@ -501,5 +501,5 @@ def main(args: Namespace) -> int:
         "reviewed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
     if args.output != "json":
-        print(f"review it, then run `make deploy ENV={env}` to execute exactly this change set")
+        print(f"review it, then run `{aws.make_command('deploy', env, session.target.kind)}` to execute exactly this change set")
     return 0

@@ -66,7 +66,8 @@ def test_capacity_change_is_a_modify_through_an_s3_template(bootstrapped, monkey
     assert review.code == 0, review.text
     assert re.search(r"^  Modify +Table +AWS::DynamoDB::Table +False", review.out, re.M)
     assert re.search(r"ProvisionedThroughput: .*\"ReadCapacityUnits\":5.* → .*\"ReadCapacityUnits\":12", review.out)
-    assert review.out.strip().endswith("review it, then run `make deploy ENV=cap` to execute exactly this change set")
+    deploy_command = "make deploy ENV=cap" + (" TARGET=local" if project.target == "local" else "")
+    assert review.out.strip().endswith(f"review it, then run `{deploy_command}` to execute exactly this change set")
     assert "0 to add, 1 to modify, 0 to replace, 0 to remove" in review.out
     record = json.loads((project.state("cap") / "changeset.json").read_text())
     key = f"templates/items-cap/{record['template_sha256']}.yaml"
