@@ -87,7 +87,7 @@ deploy: $(VENV)/.installed ## execute the reviewed change set for ENV (ALLOW_REP
 	$(NEED_ENV)
 	$(BP) deploy --env $(ENV) --target $(TARGET) --output $(OUTPUT) $(foreach id,$(subst $(comma), ,$(ALLOW_REPLACE)),--allow-replace $(id))
 
-status outputs destroy: $(VENV)/.installed
+status outputs destroy: $(VENV)/.installed ## stack status, outputs, or delete (refused for protected stacks) for ENV
 	$(NEED_ENV)
 	$(BP) $@ --env $(ENV) --target $(TARGET)
 
@@ -108,13 +108,13 @@ demo: $(VENV)/.installed ## the whole flow with no AWS account: render, local AW
 bench-render: $(VENV)/.installed ## time rendering 1, all and 50 synthetic environments
 	$(PY) bench/bench_render.py
 
-bench-handler: $(VENV)/.installed
+bench-handler: $(VENV)/.installed ## handler cold start and warm latency against the raw DynamoDB call
 	$(PY) bench/bench_handler.py
 
-bench-deploy: $(VENV)/.installed
+bench-deploy: $(VENV)/.installed ## change-set turnaround beside `aws cloudformation deploy` on the local AWS
 	$(PY) bench/bench_deploy.py
 
-bench-api: $(VENV)/.installed
+bench-api: $(VENV)/.installed ## local API throughput and latency, throttling off and on
 	$(PY) bench/bench_api.py
 
 clean:
