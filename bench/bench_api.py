@@ -16,7 +16,6 @@ import argparse
 import http.client
 import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -37,13 +36,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _copy_project(dest: Path) -> None:
-    for name in ("blueprint.yaml", "pyproject.toml"):
-        shutil.copy(ROOT / name, dest / name)
-    for name in ("envs", "schema", "generated", "handler"):
-        shutil.copytree(ROOT / name, dest / name)
 
 
 def _seed(root: Path, env: str, endpoint: str, region: str) -> str:
@@ -197,7 +189,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
 
-    from blueprint import local
+    from blueprint import local, scratch
     from blueprint.commands import load_valid
 
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
@@ -206,7 +198,7 @@ def main() -> int:
         os.sched_setaffinity(0, set(cores[1:]))  # the load generator (and the local AWS it starts) elsewhere
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         root = Path(tmp)
-        _copy_project(root)
+        scratch.copy_project(ROOT, root)
         region = load_valid(root, [args.env])[0].region
         state = local.state_dir_for(root)
         endpoint = local.ensure_running(state)

@@ -32,7 +32,7 @@ AWSCLI_VENV = ROOT / ".venv-awscli"
 AWS = AWSCLI_VENV / "bin" / "aws"
 sys.path.insert(0, str(ROOT))
 
-from blueprint import local  # noqa: E402
+from blueprint import local, scratch  # noqa: E402
 from blueprint.aws import env_state_dir  # noqa: E402
 
 
@@ -43,18 +43,6 @@ def ensure_awscli() -> None:
     subprocess.run([sys.executable, "-m", "venv", str(AWSCLI_VENV)], check=True)
     subprocess.run([str(AWSCLI_VENV / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                     "-r", str(ROOT / "requirements" / "awscli.txt")], check=True)
-
-
-def copy_project(dest: Path) -> Path:
-    shutil.copy(ROOT / "blueprint.yaml", dest / "blueprint.yaml")
-    for folder in ("envs", "generated", "handler"):
-        shutil.copytree(ROOT / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    (dest / "requirements").mkdir()
-    shutil.copy(ROOT / "requirements" / "handler.txt", dest / "requirements" / "handler.txt")
-    if (ROOT / "build" / "pip-cache").is_dir():
-        (dest / "build").mkdir()
-        (dest / "build" / "pip-cache").symlink_to(ROOT / "build" / "pip-cache", target_is_directory=True)
-    return dest
 
 
 def blueprint(root: Path, *argv: str) -> subprocess.CompletedProcess:
@@ -95,7 +83,7 @@ def main() -> int:
     args = parser.parse_args()
     ensure_awscli()
     work = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
-    root = copy_project(work)
+    root = scratch.copy_project(ROOT, work)
     endpoint = local.ensure_running(root / ".blueprint")
     try:
         for step in (["render"], ["bootstrap", "--env", "dev", "--target", "local"],

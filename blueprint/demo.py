@@ -28,11 +28,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from blueprint import scratch
+
 ENV = "dev"
 ORIGIN_FALLBACK = "http://localhost:3000"
-# What the CLI needs of a project to render, package, deploy and serve an environment.
-PROJECT_FILES = ("blueprint.yaml",)
-PROJECT_DIRS = ("envs", "generated", "handler", "requirements")
 
 
 class StepFailed(Exception):
@@ -84,23 +83,13 @@ class Demo:
         """The project's spec, generated/ and handler in a temporary folder: its own `.blueprint/`
         state, so the user's change-set records, outputs and local AWS are never touched."""
         self.root = Path(tempfile.mkdtemp(prefix="blueprint-demo-")).resolve()
+        cache = self.project / "build" / "pip-cache"
         try:
-            for name in PROJECT_FILES:
-                shutil.copy2(self.project / name, self.root / name)
-            for name in PROJECT_DIRS:
-                if (self.project / name).is_dir():
-                    shutil.copytree(self.project / name, self.root / name,
-                                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-            # The handler's pinned dependencies for the Lambda platform: downloaded once, into the
-            # project's own cache (git-ignored build/), and reused by every demo and `make package`.
-            cache = self.project / "build" / "pip-cache"
-            cache.mkdir(parents=True, exist_ok=True)
-            (self.root / "build").mkdir()
-            (self.root / "build" / "pip-cache").symlink_to(cache.resolve(), target_is_directory=True)
+            scratch.copy_project(self.project, self.root)
         except OSError as exc:
             raise StepFailed(f"cannot copy the project to {self.root}: {exc}") from None
         self.say(f"scratch copy: {self.root}")
-        self.say(f"  {', '.join([*PROJECT_FILES, *(d + '/' for d in PROJECT_DIRS)])} copied; "
+        self.say(f"  {', '.join([*scratch.FILES, *(d + '/' for d in scratch.DIRS)])} copied; "
                  f"build/pip-cache -> {cache}")
         self.say(f"  its state folder: {self.root / '.blueprint'} "
                  f"(the project's {self.project / '.blueprint'} is not touched)")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,26 +16,11 @@ from typing import Any
 
 import pytest
 
-from blueprint import cli, local
+from blueprint import cli, local, scratch
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 LIVE = os.environ.get("BLUEPRINT_LIVE") == "1"
 LIVE_SKIP = "live AWS run not asked for: set BLUEPRINT_LIVE=1 with credentials for a sandbox account"
-
-
-def copy_project(dest: Path) -> Path:
-    """The spec files, handler and generated/ in `dest`; the pip cache is shared to keep packaging fast."""
-    shutil.copy(ROOT / "blueprint.yaml", dest / "blueprint.yaml")
-    for folder in ("envs", "generated", "handler"):
-        shutil.copytree(ROOT / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    (dest / "requirements").mkdir()
-    shutil.copy(ROOT / "requirements" / "handler.txt", dest / "requirements" / "handler.txt")
-    cache = ROOT / "build" / "pip-cache"
-    if cache.is_dir():
-        (dest / "build").mkdir()
-        (dest / "build" / "pip-cache").symlink_to(cache, target_is_directory=True)
-    return dest
-
 
 @dataclass
 class Run:
@@ -96,7 +80,7 @@ def target(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def shipped(target: str, tmp_path_factory: pytest.TempPathFactory):
     """A fresh project copy on the target, its local AWS stopped at the end."""
-    root = copy_project(tmp_path_factory.mktemp("project"))
+    root = scratch.copy_project(ROOT, tmp_path_factory.mktemp("project"))
     project = Project(root, target)
     assert project.run("render").code == 0  # generated/ as this checkout's templates render it
     yield project
