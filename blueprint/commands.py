@@ -44,7 +44,7 @@ def render(args: Namespace) -> int:
     specs = load_valid(args.root, envs)
     outputs = renderer.render_all(args.root, specs)
     if args.check:
-        stale = renderer.stale_files(args.root, outputs)
+        stale = renderer.stale_files(args.root, outputs, every_env=not args.env)
         if stale:
             for path in stale:
                 print(f"stale: {path}", file=sys.stderr)

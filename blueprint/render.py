@@ -340,12 +340,16 @@ def write(root: Path, outputs: dict[str, str]) -> int:
     return changed
 
 
-def stale_files(root: Path, outputs: dict[str, str]) -> list[str]:
-    """Generated files that differ from `outputs`, are missing, or are left over from a removed environment."""
+def stale_files(root: Path, outputs: dict[str, str], every_env: bool = False) -> list[str]:
+    """Generated files that differ from `outputs`, are missing, or are extra in a rendered folder.
+
+    With `every_env` (all environments were rendered), a folder of a removed environment is stale too.
+    """
     stale = [rel for rel, text in outputs.items()
              if not (root / rel).exists() or (root / rel).read_text(encoding="utf-8") != text]
+    rendered = {Path(rel).parent.name for rel in outputs}
     for path in sorted((root / GENERATED).glob("*/*")):
         rel = path.relative_to(root).as_posix()
-        if rel not in outputs and path.parent.name in {Path(r).parent.name for r in outputs}:
+        if rel not in outputs and (every_env or path.parent.name in rendered):
             stale.append(rel)
     return stale

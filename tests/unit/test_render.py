@@ -98,6 +98,14 @@ def test_check_generated_notices_a_hand_edit(project):
     assert render.stale_files(project, render.render_all(project, specs)) == ["generated/dev/template.yaml"]
 
 
+def test_check_generated_notices_the_folder_of_a_removed_environment(project):
+    (project / "envs/staging.yaml").unlink()
+    specs = load_valid(project, ["dev", "prod"])
+    outputs = render.render_all(project, specs)
+    assert render.stale_files(project, outputs, every_env=True) == ["generated/staging/stack.json", "generated/staging/template.yaml"]
+    assert render.stale_files(project, outputs) == []  # one environment's check looks at its own folder only
+
+
 def test_spec_reference_and_override_schema_are_fresh():
     readme = (ROOT / "README.md").read_text()
     assert docs.readme_with_reference(readme) == readme, "run `make docs`"
