@@ -76,14 +76,14 @@ def _build(node: yaml.Node, path: KeyPath, file: str, locations: dict[KeyPath, L
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise UserError(f"{file}:{key_node.start_mark.line + 1}: {_dotted(path) or '(top level)'}: "
+                raise UserError(f"{file}:{key_node.start_mark.line + 1}: {dotted(path) or '(top level)'}: "
                                 "a key must be a plain name, not a list or a map")
             key = _scalar(key_node, file)
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise UserError(f"{file}:{key_node.start_mark.line + 1}: '<<' merge keys are not supported: write the keys out")
             if key in result:
                 first = locations[path + (key,)]
-                raise UserError(f"{file}:{key_node.start_mark.line + 1}: {_dotted(path + (key,))}: duplicate key "
+                raise UserError(f"{file}:{key_node.start_mark.line + 1}: {dotted(path + (key,))}: duplicate key "
                                 f"(first set at line {first.line}; keep one)")
             locations[path + (key,)] = Location(file, key_node.start_mark.line + 1)
             result[key] = _build(value_node, path + (key,), file, locations)
@@ -100,14 +100,12 @@ def _scalar(node: yaml.ScalarNode, file: str) -> Any:
         raise UserError(f"{file}:{node.start_mark.line + 1}: {exc.problem} (use plain YAML values)") from None
 
 
-def _dotted(path: KeyPath) -> str:
+def dotted(path: KeyPath) -> str:
+    """A key path as a person writes it: `api.routes[0].path`."""
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
-
-
-dotted = _dotted
 
 
 def load_file(root: Path, relative: str) -> tuple[dict[str, Any], dict[KeyPath, Location]]:
