@@ -42,9 +42,10 @@ def _seed(root: Path, env: str, endpoint: str, region: str) -> str:
     """Create the table the template defines and one item in it; return the item's id."""
     import boto3
 
-    from blueprint import cfnyaml, local
+    from blueprint.cfn import loader
+    from blueprint.local import process as local
 
-    doc = cfnyaml.loads((root / "generated" / env / "template.yaml").read_text())
+    doc = loader.loads((root / "generated" / env / "template.yaml").read_text())
     (props,) = [r["Properties"] for r in doc["Resources"].values() if r.get("Type") == "AWS::DynamoDB::Table"]
     ddb = boto3.client("dynamodb", region_name=region, **local.client_kwargs(endpoint))
     ddb.create_table(TableName=props["TableName"], KeySchema=props["KeySchema"],
@@ -148,7 +149,7 @@ def local_aws_alone(endpoint: str, region: str, table: str, item_id: str, thread
     """The ceiling the local AWS sets: boto3 GetItem straight to it, same concurrency and bounds."""
     import boto3
 
-    from blueprint import local
+    from blueprint.local import process as local
 
     clients = [boto3.client("dynamodb", region_name=region, **local.client_kwargs(endpoint)) for _ in range(threads)]
     latencies: list[float] = []
@@ -189,8 +190,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
 
-    from blueprint import local, scratch
-    from blueprint.commands import load_valid
+    from blueprint import scratch
+    from blueprint.local import process as local
+    from blueprint.spec.validate import load_valid
 
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     server_core = cores[0] if len(cores) > 1 else None
@@ -200,7 +202,7 @@ def main() -> int:
         root = Path(tmp)
         scratch.copy_project(ROOT, root)
         region = load_valid(root, [args.env])[0].region
-        state = local.state_dir_for(root)
+        state = local.state.state_dir(root)
         endpoint = local.ensure_running(state)
         try:
             table = _seed(root, args.env, endpoint, region)

@@ -32,8 +32,9 @@ AWSCLI_VENV = ROOT / ".venv-awscli"
 AWS = AWSCLI_VENV / "bin" / "aws"
 sys.path.insert(0, str(ROOT))
 
-from blueprint import local, scratch  # noqa: E402
-from blueprint.aws import env_state_dir  # noqa: E402
+from blueprint import scratch  # noqa: E402
+from blueprint.local import process as local  # noqa: E402
+from blueprint.state import env_state_dir  # noqa: E402
 
 
 def ensure_awscli() -> None:

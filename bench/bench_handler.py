@@ -175,7 +175,7 @@ def run(args, endpoint: str) -> int:
 
     # -- package ----------------------------------------------------------------------------------
     try:
-        from blueprint.package import build_package
+        from blueprint.ship.package import build_package
 
         pkg = build_package(ROOT, "python3.14", "arm64", ROOT / "build" / "package")
         package_line = f"{pkg.size:,} bytes ({pkg.size / 1024 / 1024:.2f} MiB)  {pkg.path.relative_to(ROOT)}"

@@ -14,19 +14,19 @@ from blueprint.errors import DeployFailed, UserError
 
 # command -> (module, function). Modules are imported lazily: start-up time is a feature.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "validate": ("blueprint.commands", "validate"),
-    "render": ("blueprint.commands", "render"),
-    "docs": ("blueprint.docs", "main"),
-    "package": ("blueprint.package", "main"),
-    "bootstrap": ("blueprint.deploy", "bootstrap_main"),
-    "plan": ("blueprint.plan", "main"),
-    "changeset": ("blueprint.changeset", "main"),
-    "deploy": ("blueprint.deploy", "deploy_main"),
-    "status": ("blueprint.deploy", "status_main"),
-    "outputs": ("blueprint.deploy", "outputs_main"),
-    "destroy": ("blueprint.deploy", "destroy_main"),
-    "local": ("blueprint.local", "main"),
-    "serve": ("blueprint.serve", "main"),
+    "validate": ("blueprint.spec.validate", "main"),
+    "render": ("blueprint.render.command", "main"),
+    "docs": ("blueprint.spec.docs", "main"),
+    "package": ("blueprint.ship.package", "main"),
+    "bootstrap": ("blueprint.ship.bootstrap", "main"),
+    "plan": ("blueprint.ship.plan", "main"),
+    "changeset": ("blueprint.ship.changeset", "main"),
+    "deploy": ("blueprint.ship.deploy", "main"),
+    "status": ("blueprint.ship.stack_commands", "status_main"),
+    "outputs": ("blueprint.ship.stack_commands", "outputs_main"),
+    "destroy": ("blueprint.ship.stack_commands", "destroy_main"),
+    "local": ("blueprint.local.process", "main"),
+    "serve": ("blueprint.local.serve", "main"),
 }
 
 

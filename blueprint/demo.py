@@ -28,7 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from blueprint import scratch
+from blueprint import cli, scratch, state
+from blueprint.errors import UserError
+from blueprint.local import process, serve
 
 ENV = "dev"
 ORIGIN_FALLBACK = "http://localhost:3000"
@@ -64,8 +66,6 @@ class Demo:
     # -- steps ----------------------------------------------------------------------------------
 
     def cli(self, *argv: str, root: Path | None = None) -> None:
-        from blueprint import cli
-
         root = root or self.scratch
         shown = " ".join(argv)
         self.say(f"$ blueprint --root {root} {shown}")
@@ -95,9 +95,7 @@ class Demo:
                  f"(the project's {self.project / '.blueprint'} is not touched)")
 
     def start_api(self) -> None:
-        from blueprint import local, serve
-
-        endpoint = local.ensure_running(local.state_dir_for(self.scratch))
+        endpoint = process.ensure_running(state.state_dir(self.scratch))
         self.api = serve.build(self.scratch, ENV, port=0, access_log=self.log, endpoint=endpoint,
                                function_log=lambda text: self.say(f"[function] {text}")).start()
         for line in serve.describe(self.api, endpoint, "kept for the last step").splitlines():
@@ -194,7 +192,7 @@ class Demo:
         if plan is None:
             raise StepFailed("the template has no usage-plan throttle to exceed")
         threads = 8
-        total = -(-(plan.burst + 80) // threads) * threads  # a multiple of the thread count
+        total = -(-(plan.burst_limit + 80) // threads) * threads  # a multiple of the thread count
         counts: dict[int, int] = {}
         lock = threading.Lock()
 
@@ -208,7 +206,7 @@ class Demo:
                     counts[resp.status] = counts.get(resp.status, 0) + 1
             conn.close()
 
-        self.say(f"usage plan: {plan.rate:g} req/s, burst {plan.burst} per key; sending {total} requests "
+        self.say(f"usage plan: {plan.rate_limit:g} req/s, burst {plan.burst_limit} per key; sending {total} requests "
                  f"from {threads} keep-alive connections at once")
         started = time.monotonic()
         pool = [threading.Thread(target=worker, args=(total // threads,)) for _ in range(threads)]
@@ -240,22 +238,18 @@ class Demo:
             self.api = None
         if self.root is None:
             return
-        from blueprint import local
-
-        if local.stop(local.state_dir_for(self.root)):
+        if process.stop(state.state_dir(self.root)):
             self.say("the demo's local AWS stopped (its resources lived in memory: they are gone)")
         if passed and not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
             self.say(f"removed the scratch copy {self.root}")
         else:
             self.say(f"kept the scratch copy {self.root} (its local AWS log: "
-                     f"{local.state_dir_for(self.root) / local.LOG_FILE})")
+                     f"{state.state_dir(self.root) / process.LOG_FILE})")
 
     # -- the run --------------------------------------------------------------------------------
 
     def run(self) -> int:
-        from blueprint.errors import UserError
-
         steps: list[tuple[str, Callable[[], Any]]] = [
             ("Render the templates (blueprint.yaml + envs/*.yaml -> generated/)",
              lambda: self.cli("render", root=self.project)),
@@ -301,8 +295,6 @@ def main(argv: list[str] | None = None) -> int:
     if not (root / "blueprint.yaml").is_file():
         print(f"error: {root} has no blueprint.yaml; run the demo from the project folder (make demo)", file=sys.stderr)
         return 2
-    from blueprint.errors import UserError
-
     try:
         return Demo(root, keep=args.keep).run()
     except UserError as exc:

@@ -16,3 +16,18 @@ def project(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "envs", tmp_path / "envs")
     shutil.copytree(ROOT / "generated", tmp_path / "generated")
     return tmp_path
+
+
+@pytest.fixture
+def no_schemas(monkeypatch):
+    """As where cfn-lint is not installed: no provider schema for any type."""
+    from blueprint.cfn import schemas
+
+    def clear() -> None:
+        schemas.provider_schema.cache_clear()
+        schemas.create_only_properties.cache_clear()
+
+    clear()
+    monkeypatch.setattr(schemas, "_schema_index", lambda: None)
+    yield
+    clear()

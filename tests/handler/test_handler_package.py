@@ -1,4 +1,4 @@
-"""blueprint.package: a deterministic zip of handler/*.py plus pinned dependencies, named by its SHA-256."""
+"""blueprint.ship.package: a deterministic zip of handler/*.py plus pinned dependencies, named by its SHA-256."""
 from __future__ import annotations
 
 import hashlib
@@ -8,12 +8,13 @@ import socket
 import subprocess
 import zipfile
 from argparse import Namespace
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
 from handler_testing import ROOT
 
-from blueprint import package
+from blueprint.ship import package
 from blueprint.errors import UserError
 
 
@@ -169,7 +170,8 @@ def test_missing_requirements_is_a_user_error(tmp_path):
 
 def test_main_prints_path_sha_and_size(tmp_path, fake_pip, monkeypatch, capsys):
     root = make_root(tmp_path)
-    monkeypatch.setattr(package, "runtime_and_architecture", lambda _root, env: ("python3.14", "arm64"))
+    spec = SimpleNamespace(function=SimpleNamespace(runtime="python3.14", architecture="arm64"))
+    monkeypatch.setattr(package, "load_valid", lambda _root, envs: [spec])
     assert package.main(Namespace(env="dev", root=root)) == 0
     out = capsys.readouterr().out
     (zip_path,) = (root / "build" / "package").glob("handler-*.zip")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from handler_testing import ROOT
 
-from blueprint import spec
-from blueprint.commands import load_valid
+from blueprint.spec import load as spec
+from blueprint.spec.validate import load_valid
 
 
 def test_every_environment_declares_exactly_the_routes_the_handler_serves(handler_app):

@@ -1,7 +1,7 @@
 """Fixtures for the shipping tests: a throw-away project, a target (local AWS or, asked for, a live account),
 and the CLI driven exactly as a user drives it (`blueprint.cli.main([...])`).
 
-The local target is the embedded local AWS (moto server over HTTP) started by `blueprint.local` in
+The local target is the embedded local AWS (moto server over HTTP) started by `blueprint.local.process` in
 the project's own `.blueprint/`; the same tests run against a real account with BLUEPRINT_LIVE=1.
 """
 from __future__ import annotations
@@ -16,7 +16,11 @@ from typing import Any
 
 import pytest
 
-from blueprint import cli, local, scratch
+from blueprint import cli, scratch
+from blueprint.local import process as local
+from blueprint.render import settings as stack_settings
+from blueprint.ship import aws
+from blueprint.state import env_state_dir
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 LIVE = os.environ.get("BLUEPRINT_LIVE") == "1"
@@ -55,18 +59,12 @@ class Project:
 
     def state(self, env: str) -> Path:
         """The env's state folder on this target (`.blueprint/<target>/<env>/`)."""
-        from blueprint import aws
-
-        return aws.env_state_dir(self.root, self.target, env)
+        return env_state_dir(self.root, self.target, env)
 
     def client(self, service: str) -> Any:
         """An SDK client on the same target and region the CLI used (made by blueprint.aws)."""
-        import json
-
-        from blueprint import aws
-
-        settings = json.loads((self.root / "generated" / "dev" / "stack.json").read_text())
-        return aws.session_for(settings, self.target, self.root).client(service)
+        settings = stack_settings.read(self.root, "dev")
+        return aws.session_for(settings.region, self.target, self.root).client(service)
 
 
 TARGETS = ["local", pytest.param("aws", marks=pytest.mark.skipif(not LIVE, reason=LIVE_SKIP))]

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from blueprint import cfnyaml
+from blueprint.cfn import loader
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ def deployed(shipped):
     for name, run in steps.items():
         assert run.code == 0, f"{name} failed:\n{run.text}"
     outputs = json.loads((shipped.state("dev") / "outputs.json").read_text())
-    template = cfnyaml.loads((shipped.root / "generated" / "dev" / "template.yaml").read_text())
+    template = loader.loads((shipped.root / "generated" / "dev" / "template.yaml").read_text())
     return {"project": shipped, "steps": steps, "outputs": outputs, "template": template,
             "api_id": re.match(r"https://([a-z0-9]+)\.execute-api\.", outputs["ApiEndpoint"]).group(1)}
 

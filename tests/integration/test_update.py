@@ -10,7 +10,9 @@ import re
 
 import pytest
 
-from blueprint import changeset, render
+from blueprint.render import templates as render
+from blueprint.ship import changeset, events, upload
+from blueprint.ship.prepare import prepare
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +63,7 @@ def test_capacity_change_is_a_modify_through_an_s3_template(bootstrapped, monkey
     assert plan.code == 0, plan.text
     assert re.search(r"^  Modify +Table +AWS::DynamoDB::Table +False \(predicted\)", plan.out, re.M)
 
-    monkeypatch.setattr(changeset, "TEMPLATE_BODY_LIMIT", 1_000)  # G6: go through S3 as a large template would
+    monkeypatch.setattr(upload, "TEMPLATE_BODY_LIMIT", 1_000)  # G6: go through S3 as a large template would
     review = project.run("changeset", "--env", "cap")
     assert review.code == 0, review.text
     assert re.search(r"^  Modify +Table +AWS::DynamoDB::Table +False", review.out, re.M)
@@ -210,8 +212,6 @@ def test_protection_missed_by_a_stopped_deploy_is_applied_by_the_next_command(bo
     project = bootstrapped
     if project.target == "aws":
         pytest.skip("would leave a termination-protected stack in the live account")
-    from blueprint import deploy
-
     new_env(project, "guard", "protected: true\n")
     settings = json.loads((project.root / "generated" / "guard" / "stack.json").read_text())
     assert settings["stack_policy"] and settings["termination_protection"]
@@ -221,7 +221,7 @@ def test_protection_missed_by_a_stopped_deploy_is_applied_by_the_next_command(bo
         raise KeyboardInterrupt  # Ctrl-C while following: CloudFormation goes on, protect() never ran
 
     with monkeypatch.context() as patched:
-        patched.setattr(deploy.EventStream, "new", interrupted)
+        patched.setattr(events.EventStream, "new", interrupted)
         stopped = project.run("deploy", "--env", "guard")
     assert stopped.code == 130, stopped.text
     assert "make status ENV=guard" in stopped.err
@@ -261,7 +261,7 @@ def test_deploy_refuses_when_another_change_set_was_created_after_the_review(boo
     text = (project.root / "generated" / "race" / "template.yaml").read_text()
     other = cfn.create_change_set(
         StackName="items-race", ChangeSetName="someone-else", ChangeSetType="UPDATE", TemplateBody=text,
-        Capabilities=changeset.capabilities(changeset.prepare(project.root, "race").template),
+        Capabilities=changeset.capabilities(prepare(project.root, "race", with_package=False).template),
         Parameters=[{"ParameterKey": "ArtifactBucket", "ParameterValue": bucket},
                     {"ParameterKey": "CodeKey", "ParameterValue": record["code_key"]}])
     changeset.wait_created(cfn, other["Id"])

@@ -1,0 +1,153 @@
+"""The one place AWS sessions and clients are made, and AWS's errors turned into messages for people.
+
+`--target aws` uses the standard boto3 credential chain (env vars, profile, SSO, instance role)
+and the spec's region; `--target local` starts (or finds) the embedded local AWS and signs with
+dummy credentials, so real ones can never leave the machine for it.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from blueprint.errors import DeployFailed, UserError
+from blueprint.local import process
+from blueprint.state import TARGET_KINDS, state_dir
+
+# Standard retries back off on throttling (CloudFormation's Describe* calls are rate limited);
+# short connect timeouts make a wrong endpoint fail in seconds instead of minutes.
+CLIENT_CONFIG = {
+    "retries": {"mode": "standard", "max_attempts": 6},
+    "connect_timeout": 5,
+    "read_timeout": 60,
+    "user_agent_extra": "blueprint",
+}
+
+EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
+THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+             "SlowDown"}
+DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
+          "InvalidClientTokenId", "SignatureDoesNotMatch", "AuthFailure"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a command ships to: AWS itself or the embedded local AWS (endpoint set)."""
+
+    kind: str  # "aws" | "local"
+    region: str
+    endpoint: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.region}, local AWS at {self.endpoint}" if self.kind == "local" else self.region
+
+
+@dataclass
+class Session:
+    """Clients for one target, made once each and shared by the command."""
+
+    target: Target
+    _boto: Any = field(repr=False)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            from botocore.config import Config
+
+            kwargs: dict[str, Any] = {"config": Config(**CLIENT_CONFIG)}
+            if self.target.kind == "local":
+                kwargs.update(process.client_kwargs(self.target.endpoint or ""))
+            self._clients[service] = self._boto.client(service, region_name=self.target.region, **kwargs)
+        return self._clients[service]
+
+
+def session_for(region: str, target: str, root: Path) -> Session:
+    """A session in `region` on `target` (aws|local); local starts (or finds) the project's local AWS."""
+    import boto3
+
+    if target == "local":
+        endpoint = process.ensure_running(state_dir(root))
+        return Session(Target("local", region, endpoint), boto3.session.Session())
+    if target not in TARGET_KINDS:
+        raise UserError(f"unknown target {target!r}: use aws or local")
+    return Session(Target("aws", region), boto3.session.Session(region_name=region))
+
+
+def check_account(session: Session, expected: str | None, env: str) -> str:
+    """The caller's account id; UserError when the spec pins (`expected`) another account."""
+    identity = session.client("sts").get_caller_identity()
+    actual = identity["Account"]
+    if expected and str(expected) != actual:
+        raise UserError(
+            f"envs/{env}.yaml (or blueprint.yaml) account_id: the spec pins account {expected}, but the "
+            f"credentials in use are for account {actual} ({identity.get('Arn', 'unknown principal')}); "
+            f"switch to a profile of account {expected} (e.g. AWS_PROFILE=...) — nothing was deployed")
+    return actual
+
+
+def error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def error_message(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Message", "")) or str(exc)
+
+
+@contextlib.contextmanager
+def translated(target_kind: str = "aws") -> Iterator[None]:
+    """Turn the SDK's exceptions into UserError/DeployFailed with what to do next (no tracebacks)."""
+    import botocore.exceptions as bx
+    from botocore.parsers import ResponseParserError
+
+    local_hint = "start it with `make local-up` (or `blueprint local up`)"
+    try:
+        yield
+    except bx.ProfileNotFound as exc:
+        profile = getattr(exc, "kwargs", {}).get("profile", "?")
+        raise UserError(f"the AWS profile {profile!r} (AWS_PROFILE) is not configured: list the profiles with "
+                        "`aws configure list-profiles` and set AWS_PROFILE to one of them (or create it with "
+                        "`aws configure --profile ...` / `aws configure sso`), or use --target local") from None
+    except (bx.NoCredentialsError, bx.PartialCredentialsError):
+        raise UserError("no AWS credentials found: set AWS_PROFILE (then `aws sso login` if it is an SSO "
+                        "profile) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --target local "
+                        "(TARGET=local) for the embedded local AWS") from None
+    except (bx.TokenRetrievalError, bx.SSOTokenLoadError, bx.UnauthorizedSSOTokenError) as exc:
+        raise UserError(f"the SSO session has expired ({exc}): run `aws sso login` and retry") from None
+    except bx.NoRegionError:
+        raise UserError("no AWS region: set `region` in blueprint.yaml or envs/<env>.yaml") from None
+    except (bx.ConnectionError, bx.HTTPClientError) as exc:
+        hint = local_hint if target_kind == "local" else "check the network, a proxy, and the spec's region"
+        raise UserError(f"cannot reach AWS ({exc}): {hint}") from None
+    except bx.ParamValidationError as exc:
+        raise UserError(f"the AWS SDK refused a request's parameters ({exc}): check the names in "
+                        "blueprint.yaml and envs/<env>.yaml (stack name, region, tags)") from None
+    except bx.ClientError as exc:
+        code, message = error_code(exc), error_message(exc)
+        operation = getattr(exc, "operation_name", "the call")
+        if code in EXPIRED:
+            raise UserError(f"the AWS credentials have expired ({code} on {operation}): refresh them "
+                            "(`aws sso login`, or new temporary keys) and retry") from None
+        if code in DENIED:
+            raise UserError(f"AWS refused {operation} ({code}): {message} — the credentials in use lack "
+                            "that permission; use a role allowed to deploy CloudFormation stacks") from None
+        if code in THROTTLED:
+            raise DeployFailed(f"AWS throttled {operation} ({code}) even after retries: wait a minute and "
+                               "retry") from None
+        raise DeployFailed(f"AWS refused {operation}: {code}: {message}") from None
+    except ResponseParserError as exc:
+        # An endpoint that answered with something that is not AWS's protocol (an HTML 500 page).
+        where = "the local AWS (see .blueprint/local-aws.log)" if target_kind == "local" else "AWS"
+        raise DeployFailed(f"{where} gave an answer the SDK cannot read: {str(exc).splitlines()[0]}") from None
+    except bx.BotoCoreError as exc:
+        # Anything else the SDK raises before a request reaches AWS: its configuration (a bad
+        # ~/.aws/config, a failing credential_process, an unknown option) is the user's to fix.
+        raise UserError(f"the AWS SDK could not make the call ({type(exc).__name__}: {exc}): check the AWS "
+                        "configuration (`aws configure list`, AWS_PROFILE, ~/.aws/config) and retry") from None
+
+
+def make_command(verb: str, env: str, target_kind: str) -> str:
+    """The make command a message tells a person to run next, for the target they are on."""
+    return f"make {verb} ENV={env}" + (" TARGET=local" if target_kind == "local" else "")

@@ -1,0 +1,40 @@
+"""`blueprint bootstrap`: the per-account, per-region stack (artifacts bucket, API Gateway's logging role).
+
+Reviewed and executed in one command: it is the same for every environment of the account, and
+a stateful change to it (the bucket) is refused like any other unless named.
+"""
+from __future__ import annotations
+
+from argparse import Namespace
+from pathlib import Path
+
+from blueprint.errors import DeployFailed
+from blueprint.ship import aws, report
+from blueprint.ship.changeset import submit
+from blueprint.ship.execute import check_dangerous, execute
+from blueprint.ship.prepare import prepare
+from blueprint.ship.stack_commands import outputs_of
+
+
+def main(args: Namespace) -> int:
+    root, env, kind = Path(args.root), args.env, args.target
+    prepared = prepare(root, env, bootstrap=True)
+    with aws.translated(kind):
+        session = aws.session_for(prepared.settings.region, kind, root)
+        aws.check_account(session, prepared.settings.account_id, env)
+        cfn = session.client("cloudformation")
+        done = submit(session, prepared, {}, {"TemplateBody": prepared.template_text})
+        if done.no_changes:
+            print(f"bootstrap stack {prepared.stack_name} is up to date in {session.target.describe()}: no changes")
+            return 0
+        report.emit(done.review, "text")
+        try:
+            check_dangerous(done.review, getattr(args, "allow_replace", None) or [], env, command="bootstrap")
+        except DeployFailed:
+            cfn.delete_change_set(ChangeSetName=done.described["ChangeSetId"])  # refused: leave nothing behind
+            raise
+        stack = execute(cfn, done.described["ChangeSetId"], done.described["StackId"], env, kind, done.stack)
+    print(f"bootstrap stack {prepared.stack_name} is {stack['StackStatus']}")
+    for key, value in sorted(outputs_of(stack).items()):
+        print(f"  {key}  {value}")
+    return 0

@@ -1,0 +1,211 @@
+"""Create a change set for a prepared template, wait for it, and build its review; the `changeset` command.
+
+The same machinery (`submit`) creates the bootstrap stack's change sets. The reviewed change set is
+recorded (blueprint.ship.records) with the hashes of what was reviewed, so `blueprint deploy`
+executes exactly it and nothing else.
+"""
+from __future__ import annotations
+
+import secrets
+import sys
+import time
+from argparse import Namespace
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from blueprint.cfn import loader
+from blueprint.cfn.diff import diff_templates
+from blueprint.errors import DeployFailed
+from blueprint.ship import aws, records, report
+from blueprint.ship.prepare import Prepared, prepare
+from blueprint.ship.protect import protect
+from blueprint.ship.review import Review, from_change_set, summary_line
+from blueprint.ship.stacks import CHANGE_SET_POLL_MAX_S, CHANGE_SET_TIMEOUT_S, existing_stack, poll_delays, stack_version
+from blueprint.ship.upload import bootstrap_bucket, template_source, upload_package
+
+NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+NAMED_IAM_PROPERTIES = {
+    "AWS::IAM::Role": "RoleName", "AWS::IAM::User": "UserName", "AWS::IAM::Group": "GroupName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName", "AWS::IAM::InstanceProfile": "InstanceProfileName",
+}
+
+
+def capabilities(template: dict[str, Any]) -> list[str]:
+    """CAPABILITY_IAM, plus CAPABILITY_NAMED_IAM when an IAM resource is given a name."""
+    named = any(NAMED_IAM_PROPERTIES.get(r.get("Type", "")) in (r.get("Properties") or {})
+                for r in (template.get("Resources") or {}).values())
+    return ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"] if named else ["CAPABILITY_IAM"]
+
+
+def change_set_name(template_sha256: str) -> str:
+    """bp-<UTC time>-<template hash>-<random>: unique even for two reviews within one second."""
+    return f"bp-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{template_sha256[:8]}-{secrets.token_hex(4)}"
+
+
+def create(cfn: Any, prepared: Prepared, source: dict[str, str], parameters: dict[str, str],
+           exists: bool, package_sha256: str | None = None) -> str:
+    """CreateChangeSet; returns its ARN."""
+    description = f"blueprint: template sha256 {prepared.template_sha256[:16]}"
+    if package_sha256:
+        description += f", package sha256 {package_sha256[:16]}"
+    response = cfn.create_change_set(
+        StackName=prepared.stack_name,
+        ChangeSetName=change_set_name(prepared.template_sha256),
+        ChangeSetType="UPDATE" if exists else "CREATE",
+        Description=description,
+        Capabilities=capabilities(prepared.template),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        Tags=[{"Key": k, "Value": v} for k, v in sorted(prepared.tags.items())],
+        IncludeNestedStacks=False,
+        **source,
+    )
+    return response["Id"]
+
+
+def wait_created(cfn: Any, change_set_id: str) -> dict[str, Any]:
+    """Poll DescribeChangeSet until it leaves CREATE_PENDING/IN_PROGRESS (fast: not botocore's 30 s waiter)."""
+    for delay in poll_delays(CHANGE_SET_TIMEOUT_S, CHANGE_SET_POLL_MAX_S):
+        described = cfn.describe_change_set(ChangeSetName=change_set_id)
+        if described["Status"] in ("CREATE_COMPLETE", "FAILED", "DELETE_COMPLETE", "DELETE_FAILED"):
+            return described
+        time.sleep(delay)
+    raise DeployFailed(f"change set {change_set_id} was not ready after {CHANGE_SET_TIMEOUT_S // 60} min: "
+                       "look at it in the CloudFormation console")
+
+
+def describe_all(cfn: Any, change_set_id: str) -> dict[str, Any]:
+    """DescribeChangeSet with property values, every page of Changes merged into the first."""
+    described = cfn.describe_change_set(ChangeSetName=change_set_id, IncludePropertyValues=True)
+    token = described.get("NextToken")
+    while token:
+        page = cfn.describe_change_set(ChangeSetName=change_set_id, IncludePropertyValues=True, NextToken=token)
+        described["Changes"].extend(page.get("Changes", []))
+        token = page.get("NextToken")
+    return described
+
+
+def is_no_changes(described: dict[str, Any]) -> bool:
+    reason = described.get("StatusReason") or ""
+    return described["Status"] == "FAILED" and any(text in reason for text in NO_CHANGES)
+
+
+def template_of(cfn: Any, stack: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The template a described stack was last given (Stage Original); None when it has none yet."""
+    if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS":
+        return None  # a stack that only holds unexecuted change sets has no template yet
+    body = cfn.get_template(StackName=stack["StackId"], TemplateStage="Original")["TemplateBody"]
+    return loader.parse_body(body)
+
+
+def review_of(cfn: Any, described: dict[str, Any], old_template: dict[str, Any] | None, new_template: dict[str, Any],
+              target: str, env: str) -> Review:
+    """The review of a described change set, with the template diff's prediction beside the target's answer."""
+    return from_change_set(described.get("StackName", ""), target, describe_all(cfn, described["ChangeSetId"]),
+                           diff_templates(old_template, new_template), old_template is not None, env)
+
+
+@dataclass
+class Submitted:
+    described: dict[str, Any]
+    review: Review
+    exists: bool
+    no_changes: bool
+    stack: dict[str, Any] | None = None  # the stack as it was before the change set (None: created)
+
+
+def submit(session: aws.Session, prepared: Prepared, parameters: dict[str, str], source: dict[str, str],
+           package_sha256: str | None = None) -> Submitted:
+    """Create the change set, wait for it, and build its review (plan prediction included)."""
+    import botocore.exceptions as bx
+
+    cfn = session.client("cloudformation")
+    stack = existing_stack(cfn, prepared.stack_name, prepared.env, session.target.kind, prepared.bootstrap)
+    old_template = template_of(cfn, stack)
+    try:
+        change_set_id = create(cfn, prepared, source, parameters, stack is not None, package_sha256)
+    except bx.ClientError as exc:
+        # Some endpoints refuse an empty change set outright instead of creating a FAILED one.
+        if not any(text in aws.error_message(exc) for text in NO_CHANGES):
+            raise
+        change_set_id, described = None, {"Status": "FAILED", "StatusReason": aws.error_message(exc)}
+    else:
+        described = wait_created(cfn, change_set_id)
+    if is_no_changes(described):
+        if change_set_id:
+            cfn.delete_change_set(ChangeSetName=change_set_id)
+        empty = Review("change set", prepared.stack_name, session.target.describe(), [],
+                       described.get("ChangeSetName"), change_set_id, stack is not None)
+        return Submitted(described, empty, stack is not None, True, stack)
+    if described["Status"] != "CREATE_COMPLETE":
+        raise DeployFailed(f"change set {described.get('ChangeSetName')} for {prepared.stack_name} is "
+                           f"{described['Status']}: {described.get('StatusReason', 'no reason given')}")
+    result = review_of(cfn, {**described, "StackName": prepared.stack_name}, old_template, prepared.template,
+                       session.target.describe(), prepared.env)
+    return Submitted(described, result, stack is not None, False, stack)
+
+
+def discard_change_set(cfn: Any, record: records.ReviewRecord, region: str) -> None:
+    """Delete the change set a replaced record named, so reviews leave no change sets behind in AWS."""
+    import botocore.exceptions as bx
+    from botocore.parsers import ResponseParserError
+
+    if record.region != region:
+        return
+    try:
+        cfn.delete_change_set(ChangeSetName=record.change_set_id)
+    except bx.ClientError as exc:
+        if aws.error_code(exc) in ("ChangeSetNotFound", "ChangeSetNotFoundException") or \
+                "does not exist" in aws.error_message(exc):
+            return  # executed or deleted since: nothing left behind
+        print(f"note: could not delete the previously reviewed change set {record.change_set_name} "
+              f"({aws.error_code(exc)}: {aws.error_message(exc)}); delete it in the CloudFormation console",
+              file=sys.stderr)
+    except ResponseParserError:
+        pass  # the local AWS answers HTTP 500 for a change set it no longer has
+
+
+def main(args: Namespace) -> int:
+    """`blueprint changeset --env E`: upload, create the change set, print and record its review."""
+    root, env, kind = Path(args.root), args.env, args.target
+    # With --output json, stdout carries only the review's JSON; notes go to stderr.
+    out = sys.stderr if args.output == "json" else sys.stdout
+    prepared = prepare(root, env)
+    try:
+        previous = records.take_record(root, kind, env)
+        with aws.translated(kind):
+            session = aws.session_for(prepared.settings.region, kind, root)
+            aws.check_account(session, prepared.settings.account_id, env)
+            cfn, s3 = session.client("cloudformation"), session.client("s3")
+            if previous:
+                discard_change_set(cfn, previous, session.target.region)
+            bucket = bootstrap_bucket(cfn, prepared, session.target.kind)
+            package = prepared.package()
+            code_key = upload_package(package, s3, bucket)
+            source = template_source(s3, bucket, prepared, session.target.kind)
+            done = submit(session, prepared, {"ArtifactBucket": bucket, "CodeKey": code_key}, source, package.sha256)
+            if done.no_changes and done.stack is not None:
+                protect(cfn, done.stack, prepared.settings, session.target.kind, out)
+    finally:
+        prepared.settle()
+    if done.no_changes:
+        if args.output == "json":
+            report.emit(done.review, "json")
+        else:
+            print(f"no changes: {prepared.stack_name} already runs this template and package in "
+                  f"{session.target.describe()} (the empty change set was deleted)")
+        return 0
+    report.emit(done.review, args.output)
+    records.write_record(root, env, records.ReviewRecord(
+        change_set_id=done.described["ChangeSetId"], change_set_name=done.described["ChangeSetName"],
+        stack_id=done.described.get("StackId"), stack_name=prepared.stack_name,
+        stack_version=stack_version(done.stack) if done.stack else "REVIEW_IN_PROGRESS",
+        create=not done.exists, target=session.target.kind, region=session.target.region,
+        template_file=prepared.template_file, template_sha256=prepared.template_sha256,
+        package_sha256=package.sha256, code_key=code_key, settings=prepared.settings,
+        summary=summary_line(done.review.changes),
+        reviewed_at=datetime.now(timezone.utc).isoformat(timespec="seconds")))
+    if args.output != "json":
+        print(f"review it, then run `{aws.make_command('deploy', env, session.target.kind)}` to execute exactly this change set")
+    return 0

@@ -1,0 +1,125 @@
+"""`blueprint deploy`: execute exactly the reviewed change set, after checking it is still what was reviewed.
+
+Refused: a record of another target, a template or package changed since the review, a change set
+that is gone, obsolete or followed by a newer review, and a stateful resource replaced or removed
+without `--allow-replace` (decided from the described change set itself, not from the record).
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+from argparse import Namespace
+from pathlib import Path
+from typing import Any
+
+from blueprint.cfn import loader
+from blueprint.errors import UserError
+from blueprint.ship import aws, records
+from blueprint.ship.changeset import review_of, template_of
+from blueprint.ship.execute import check_dangerous, execute
+from blueprint.ship.package import build_package, package_dir
+from blueprint.ship.prepare import sha256_text
+from blueprint.ship.protect import protect
+from blueprint.ship.stack_commands import outputs_of, show_outputs
+from blueprint.ship.stacks import stack_description, stack_version
+from blueprint.state import review_record_path
+
+
+def check_reviewed(root: Path, env: str, record: records.ReviewRecord, target: str) -> dict[str, Any]:
+    """The reviewed template, parsed; UserError when the target, template or package is not what was reviewed."""
+    again = f"run `{aws.make_command('changeset', env, target)}` and review the new one"
+    if record.target != target:
+        raise UserError(f"the reviewed change set of {env} is for --target {record.target}, not {target}: "
+                        f"run `{aws.make_command('changeset', env, target)}` first")
+    template = root / record.template_file
+    text = template.read_text(encoding="utf-8") if template.is_file() else None
+    if text is None or sha256_text(text) != record.template_sha256:
+        raise UserError(f"{record.template_file} changed since change set {record.change_set_name} was "
+                        f"reviewed: {again}")
+    built = build_package(root, record.settings.runtime, record.settings.architecture, package_dir(root))
+    if built.sha256 != record.package_sha256:
+        raise UserError(f"the handler package changed since change set {record.change_set_name} was reviewed "
+                        f"(sha256 {record.package_sha256[:12]} -> {built.sha256[:12]}): {again}")
+    return loader.loads(text)
+
+
+def _change_sets(cfn: Any, stack_id: str) -> list[dict[str, Any]]:
+    summaries: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"StackName": stack_id}
+    while True:
+        page = cfn.list_change_sets(**kwargs)
+        summaries.extend(page.get("Summaries", []))
+        if not page.get("NextToken"):
+            return summaries
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def check_available(cfn: Any, record: records.ReviewRecord, env: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Refuse a change set that can no longer run as reviewed; (the stack, the described change set).
+
+    Refused: a change set that is gone or not AVAILABLE (AWS marks it OBSOLETE once the stack
+    changed), one that another change set was created after (a second review of the stack since),
+    and one whose stack changed since the review (the local AWS marks nothing OBSOLETE).
+    """
+    import botocore.exceptions as bx
+
+    name = record.change_set_name
+    again = f"run `{aws.make_command('changeset', env, record.target)}` again"
+    try:
+        described = cfn.describe_change_set(ChangeSetName=record.change_set_id)
+    except bx.ClientError as exc:
+        raise UserError(f"change set {name} is gone ({aws.error_message(exc)}): {again}") from None
+    if described["Status"] != "CREATE_COMPLETE" or described.get("ExecutionStatus") != "AVAILABLE":
+        raise UserError(f"change set {name} is {described['Status']}/{described.get('ExecutionStatus')}, no longer "
+                        f"executable (the stack changed since, or it ran already): {again}")
+    stack_id = described.get("StackId") or record.stack_id
+    created = described.get("CreationTime")
+    newer = [s for s in _change_sets(cfn, stack_id)
+             if s.get("ChangeSetId") != record.change_set_id and s.get("StackId", stack_id) == stack_id
+             and s.get("Status") != "FAILED" and created is not None and s.get("CreationTime") is not None
+             and s["CreationTime"] > created]
+    if newer:
+        names = ", ".join(sorted(s.get("ChangeSetName", "?") for s in newer))
+        raise UserError(f"change set(s) {names} were created on stack {record.stack_name} after the reviewed "
+                        f"{name}: the stack is being reviewed again elsewhere, so {name} may not be what will be "
+                        f"applied; nothing was executed. Delete the other change set(s) if they are stale, or {again}")
+    stack = stack_description(cfn, stack_id)
+    current = stack_version(stack)
+    if record.create:
+        changed = stack is None or stack["StackStatus"] != "REVIEW_IN_PROGRESS"
+    else:
+        changed = current != record.stack_version
+    if changed or stack is None:
+        raise UserError(f"stack {record.stack_name} changed since change set {name} was reviewed "
+                        f"(now {current}): {again}")
+    return stack, described
+
+
+def main(args: Namespace) -> int:
+    """`blueprint deploy --env E [--allow-replace ID ...]`."""
+    root, env, kind = Path(args.root), args.env, args.target
+    record = records.read_record(root, kind, env)
+    new_template = check_reviewed(root, env, record, kind)
+    settings = record.settings
+    # With --output json, stdout carries only the outputs' JSON; the progress goes to stderr.
+    progress = contextlib.redirect_stdout(sys.stderr) if args.output == "json" else contextlib.nullcontext()
+    with progress, aws.translated(kind):
+        session = aws.session_for(record.region, kind, root)
+        aws.check_account(session, settings.account_id, env)
+        cfn = session.client("cloudformation")
+        before, described = check_available(cfn, record, env)
+        old_template = None if record.create else template_of(cfn, before)
+        review = review_of(cfn, described, old_template, new_template, session.target.describe(), env)
+        check_dangerous(review, args.allow_replace or [], env)
+        if not record.create:
+            protect(cfn, before, settings, session.target.kind)  # before executing: the policy governs this update
+        print(f"executing change set {record.change_set_name} on {record.stack_name} "
+              f"({session.target.describe()}): {record.summary}", flush=True)
+        record_file = review_record_path(root, kind, env)
+        stack = execute(cfn, record.change_set_id, before["StackId"], env, kind, before,
+                        started=lambda: record_file.unlink(missing_ok=True))  # executed: never again
+        if record.create:
+            protect(cfn, stack, settings, session.target.kind)  # the new stack's first chance
+        print(f"stack {record.stack_name} is {stack['StackStatus']}")
+    show_outputs(root, kind, env, outputs_of(stack), args.output)
+    return 0

@@ -1,0 +1,151 @@
+"""The review of a change as data: one model for a change set (DescribeChangeSet) and the offline plan.
+
+Each change has its action, logical id, type, the target's Replacement answer beside the provider
+schemas' prediction, and the changed properties with before and after values; a stateful resource
+replaced or removed is dangerous. blueprint.ship.report prints it for people and for CI.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from blueprint.cfn.diff import PropertyChange, ResourceDiff
+
+# Replacing or removing these loses data (or, for a key, everything encrypted with it).
+STATEFUL_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::SQS::Queue",
+                            "AWS::S3::Bucket"})
+# Replacement answers, weakest first: a stronger one wins when two sources disagree.
+STRENGTH = {"False": 0, "Conditional": 1, "True": 2}
+
+
+@dataclass
+class Change:
+    action: str  # Add | Modify | Remove (| Dynamic | Import from AWS)
+    logical_id: str
+    type: str
+    replacement: str | None = None  # what the target says: True | False | Conditional; None if nothing
+    predicted: str | None = None  # what the provider schemas say (None: no schema, unknown)
+    physical_id: str | None = None
+    properties: list[PropertyChange] = field(default_factory=list)
+
+    @property
+    def effective_replacement(self) -> str | None:
+        """The stronger of the target's answer and the prediction: safety never takes the weaker one.
+
+        An unknown prediction (None) takes no part: only a schema-based one can raise the level.
+        """
+        answers = [a for a in (self.replacement, self.predicted) if a in STRENGTH]
+        return max(answers, key=STRENGTH.__getitem__) if answers else None
+
+    @property
+    def replaces(self) -> bool:
+        return self.action == "Modify" and self.effective_replacement == "True"
+
+    @property
+    def dangerous(self) -> bool:
+        """Removing or (maybe) replacing a resource that holds data."""
+        if self.type not in STATEFUL_TYPES:
+            return False
+        return self.action == "Remove" or (self.action == "Modify"
+                                           and self.effective_replacement in ("True", "Conditional"))
+
+
+@dataclass
+class Review:
+    kind: str  # "change set" | "plan"
+    stack_name: str
+    target: str
+    changes: list[Change]
+    change_set_name: str | None = None
+    change_set_id: str | None = None
+    stack_exists: bool = True
+    status_reason: str | None = None
+    env: str | None = None  # names the environment in the advice it prints
+
+    @property
+    def dangerous(self) -> list[str]:
+        return [c.logical_id for c in self.changes if c.dangerous]
+
+
+# --- building -----------------------------------------------------------------------------------
+
+def _details(resource_change: dict[str, Any]) -> list[PropertyChange]:
+    """Changed properties from DescribeChangeSet details, one per property path, values first."""
+    seen: dict[str, PropertyChange] = {}
+    for detail in resource_change.get("Details", []):
+        target = detail.get("Target", {})
+        attribute = target.get("Attribute", "")
+        name = target.get("Name") or attribute
+        path = target.get("Path") or (f"/Properties/{name}" if attribute == "Properties" else f"/{attribute}")
+        change = PropertyChange(name=name, before=target.get("BeforeValue"), after=target.get("AfterValue"),
+                                requires_recreation=target.get("RequiresRecreation", ""), path=path)
+        current = seen.get(path)
+        if current is None or (current.before is None and current.after is None):
+            seen[path] = change
+    return list(seen.values())
+
+
+def _with_plan_values(props: list[PropertyChange], diff: ResourceDiff | None) -> list[PropertyChange]:
+    """Fill values the target did not give (older APIs, dynamic refs) from the template diff."""
+    if diff is None:
+        return props
+    planned = {p.name: p for p in diff.properties}
+    out = []
+    for p in props:
+        known = planned.get(p.name)
+        if p.before is None and p.after is None and known is not None and p.path == f"/Properties/{p.name}":
+            p = PropertyChange(p.name, known.before, known.after, p.requires_recreation, p.path)
+        out.append(p)
+    if not out:  # the target gave no details at all: show what the templates say
+        out = [p for p in diff.properties]
+    return out
+
+
+def from_change_set(stack_name: str, target: str, described: dict[str, Any], diffs: list[ResourceDiff],
+                    stack_exists: bool, env: str | None = None) -> Review:
+    """The review of a described change set, with the plan's prediction beside the target's answer."""
+    by_id = {d.logical_id: d for d in diffs}
+    changes = []
+    for item in described.get("Changes", []):
+        rc = item.get("ResourceChange")
+        if not rc:
+            continue
+        diff = by_id.get(rc["LogicalResourceId"])
+        action = rc.get("Action", "")
+        props = _with_plan_values(_details(rc), diff) if action == "Modify" else []
+        changes.append(Change(
+            action=action, logical_id=rc["LogicalResourceId"], type=rc.get("ResourceType", ""),
+            replacement=rc.get("Replacement") if action == "Modify" else None,
+            predicted=diff.predicted_replacement if diff and action == "Modify" else None,
+            physical_id=rc.get("PhysicalResourceId"), properties=props))
+    return Review("change set", stack_name, target, changes, described.get("ChangeSetName"),
+                  described.get("ChangeSetId"), stack_exists, described.get("StatusReason"), env)
+
+
+def from_plan(stack_name: str, target: str, diffs: list[ResourceDiff], stack_exists: bool,
+              env: str | None = None) -> Review:
+    """The review of the offline plan; `target` is the target's description (Target.describe())."""
+    changes = [Change(d.action, d.logical_id, d.type, None, d.predicted_replacement, None,
+                      d.properties if d.action == "Modify" else []) for d in diffs]
+    return Review("plan", stack_name, target, changes, stack_exists=stack_exists, env=env)
+
+
+# --- summary ------------------------------------------------------------------------------------
+
+def counts(changes: list[Change]) -> dict[str, int]:
+    out = {"add": 0, "modify": 0, "replace": 0, "remove": 0}
+    for c in changes:
+        if c.action == "Add":
+            out["add"] += 1
+        elif c.action == "Remove":
+            out["remove"] += 1
+        elif c.replaces:
+            out["replace"] += 1
+        else:
+            out["modify"] += 1
+    return out
+
+
+def summary_line(changes: list[Change]) -> str:
+    n = counts(changes)
+    return f"{n['add']} to add, {n['modify']} to modify, {n['replace']} to replace, {n['remove']} to remove"

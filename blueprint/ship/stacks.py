@@ -1,0 +1,88 @@
+"""Looking at a stack: the one DescribeStacks lookup, whether it can take a change set now, and poll pacing."""
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator
+
+from blueprint.errors import DeployFailed, UserError
+from blueprint.ship import aws
+
+# Poll fast, then back off: a change set is usually ready in seconds (botocore's waiter sleeps 5-30 s
+# between calls); a stack update can take many minutes, so its events are polled up to every 5 s.
+POLL_FIRST_S, POLL_GROWTH = 0.2, 1.5
+CHANGE_SET_POLL_MAX_S, STACK_POLL_MAX_S = 2.0, 5.0
+CHANGE_SET_TIMEOUT_S = 15 * 60
+BUSY_SUFFIX = "_IN_PROGRESS"
+
+
+def poll_delays(timeout_s: float, max_s: float = STACK_POLL_MAX_S) -> Iterator[float]:
+    """Sleep lengths for a poll loop: 0.2 s growing by half to `max_s`, until the timeout (the caller
+    then says what it gave up waiting for)."""
+    deadline = time.monotonic() + timeout_s
+    delay = POLL_FIRST_S
+    while time.monotonic() < deadline:
+        yield delay
+        delay = min(delay * POLL_GROWTH, max_s)
+
+
+def stack_description(cfn: Any, stack_name: str) -> dict[str, Any] | None:
+    """DescribeStacks' entry for the stack (by name or id), or None when it does not exist.
+
+    The one stack lookup: the plan, the change set, deploy, status and destroy all use it.
+    """
+    import botocore.exceptions as bx
+
+    try:
+        stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
+    except bx.ClientError as exc:
+        if "does not exist" in aws.error_message(exc):
+            return None
+        raise
+    return stacks[0] if stacks else None
+
+
+def stack_version(stack: dict[str, Any] | None) -> str:
+    """What changes whenever the stack does: its status and the time of its last update."""
+    if stack is None:
+        return "DELETE_COMPLETE"
+    return f"{stack['StackStatus']} {stack.get('LastUpdatedTime') or ''}".rstrip()
+
+
+def wait_stack_gone(cfn: Any, stack_id: str) -> None:
+    for delay in poll_delays(CHANGE_SET_TIMEOUT_S):
+        stack = stack_description(cfn, stack_id)
+        if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
+            return
+        if stack["StackStatus"] == "DELETE_FAILED":
+            raise DeployFailed(f"could not delete the pending stack {stack_id}: {stack.get('StackStatusReason', '')}")
+        time.sleep(delay)
+    raise DeployFailed(f"the pending stack {stack_id} was still being deleted after {CHANGE_SET_TIMEOUT_S // 60} min")
+
+
+def existing_stack(cfn: Any, stack_name: str, env: str, target_kind: str = "aws",
+                   bootstrap: bool = False) -> dict[str, Any] | None:
+    """The stack to UPDATE, or None to CREATE; refuses stacks that can take no change set now."""
+    stack = stack_description(cfn, stack_name)
+    if stack is None:
+        return None
+    status = stack["StackStatus"]
+    if status == "REVIEW_IN_PROGRESS":
+        # Only unexecuted change sets, no resources: a CREATE change set on it is what AWS expects.
+        # moto, though, adds a second stack of the same name for it, so locally the pending stack is
+        # deleted first and the CREATE starts clean.
+        if target_kind == "local":
+            cfn.delete_stack(StackName=stack["StackId"])
+            wait_stack_gone(cfn, stack["StackId"])
+        return None
+    if status == "ROLLBACK_COMPLETE":
+        if bootstrap:
+            endpoint = f" --endpoint-url {cfn.meta.endpoint_url}" if target_kind == "local" else ""
+            raise UserError(
+                f"the bootstrap stack {stack_name} is ROLLBACK_COMPLETE: its first create failed and it holds no "
+                f"resources; delete it with `aws cloudformation delete-stack --stack-name {stack_name} "
+                f"--region {cfn.meta.region_name}{endpoint}` and run `make bootstrap ENV={env}` again")
+        raise UserError(f"stack {stack_name} is ROLLBACK_COMPLETE: its first create failed and it holds no resources; "
+                        f"delete it with `make destroy ENV={env}` and create the change set again")
+    if status.endswith(BUSY_SUFFIX) or status == "DELETE_FAILED":
+        raise UserError(f"stack {stack_name} is {status}: wait for it to settle (`make status ENV={env}`) and retry")
+    return stack

@@ -1,0 +1,9 @@
+"""Stage 1 of the pipeline: the spec files in, validated data classes out.
+
+  load      read blueprint.yaml and envs/<env>.yaml, deep-merge them, remember every value's file:line
+  schema    the JSON Schema of the merged spec, its errors told as people read them
+  rules     the cross-field rules, one a file
+  validate  both, located: `FILE:LINE: key: what is wrong (what is allowed)`; the `validate` command
+  model     the validated spec as frozen data classes: what every later stage reads
+  docs      the README's spec reference and the override schema, derived from the schema
+"""

@@ -1,0 +1,125 @@
+"""blueprint.local: start, find, reuse and stop the embedded local AWS."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+
+from blueprint.local import process as local
+from blueprint.errors import UserError
+
+
+def _alive(pid: int) -> bool:
+    return local._pid_alive(pid)
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path):
+    d = tmp_path / ".blueprint"
+    yield d
+    local.stop(d)  # never leave a server behind
+
+
+def test_client_kwargs_use_dummy_credentials_and_the_endpoint():
+    kw = local.client_kwargs("http://127.0.0.1:1234")
+    assert kw["endpoint_url"] == "http://127.0.0.1:1234"
+    assert kw["aws_access_key_id"] == "testing" and kw["aws_secret_access_key"] == "testing"
+    assert kw["aws_session_token"] is None
+    assert "region_name" not in kw
+
+
+def test_nothing_runs_in_an_empty_state_dir(state_dir: Path, capsys):
+    assert local.status(state_dir) is None
+    assert local.stop(state_dir) is False
+    assert local.main(Namespace(action="status", root=state_dir.parent)) == 1
+    assert "no local AWS is running" in capsys.readouterr().out
+
+
+def test_start_reuse_stop(state_dir: Path):
+    endpoint = local.ensure_running(state_dir)
+    state = json.loads((state_dir / "local-aws.json").read_text())
+    assert endpoint == f"http://127.0.0.1:{state['port']}"
+    assert set(state) >= {"pid", "port", "started_at"}
+    assert _alive(state["pid"])
+    with urllib.request.urlopen(endpoint + "/moto-api/", timeout=2) as resp:
+        assert resp.status == 200
+    assert "starting on port" in (state_dir / "local-aws.log").read_text()
+
+    info = local.status(state_dir)
+    assert info["endpoint"] == endpoint and info["pid"] == state["pid"]
+    assert local.ensure_running(state_dir) == endpoint  # reused, not restarted
+    assert json.loads((state_dir / "local-aws.json").read_text())["pid"] == state["pid"]
+
+    assert local.stop(state_dir) is True
+    assert not _alive(state["pid"])
+    assert not (state_dir / "local-aws.json").exists()
+    assert local.status(state_dir) is None
+    assert local.stop(state_dir) is False
+
+
+def test_stale_pid_file_is_replaced(state_dir: Path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    state_dir.mkdir(parents=True)
+    (state_dir / "local-aws.json").write_text(json.dumps({"pid": dead.pid, "port": 9, "started_at": "x"}))
+    assert local.status(state_dir) is None
+    endpoint = local.ensure_running(state_dir)
+    state = json.loads((state_dir / "local-aws.json").read_text())
+    assert state["pid"] != dead.pid and endpoint.endswith(f":{state['port']}")
+
+
+def test_live_pid_that_is_not_our_server_is_left_alone(state_dir: Path):
+    state_dir.mkdir(parents=True)
+    (state_dir / "local-aws.json").write_text(json.dumps({"pid": os.getpid(), "port": 9, "started_at": "x"}))
+    assert local.status(state_dir) is None  # alive, but not answering: not a local AWS
+    assert local.stop(state_dir) is False  # and never signalled (it is this test process)
+    assert not (state_dir / "local-aws.json").exists()
+
+
+def test_garbage_state_file_counts_as_nothing_running(state_dir: Path):
+    state_dir.mkdir(parents=True)
+    (state_dir / "local-aws.json").write_text("{not json")
+    assert local.status(state_dir) is None
+    assert local.stop(state_dir) is False
+
+
+def test_server_that_cannot_start_is_a_user_error_naming_the_log(state_dir: Path, monkeypatch):
+    monkeypatch.setattr(local.sys, "executable", "/bin/false")
+    with pytest.raises(UserError) as err:
+        local.ensure_running(state_dir)
+    assert str(state_dir / "local-aws.log") in str(err.value)
+    assert not (state_dir / "local-aws.json").exists()
+
+
+def test_server_refuses_a_non_loopback_address():
+    from blueprint.local import server
+    with pytest.raises(SystemExit):
+        server.main(["--port", "0", "--host", "0.0.0.0"])
+
+
+def test_cli_up_status_down(tmp_path: Path, capsys):
+    args = Namespace(root=tmp_path)
+    try:
+        assert local.main(Namespace(action="up", **vars(args))) == 0
+        out = capsys.readouterr().out
+        endpoint = json.loads((tmp_path / ".blueprint" / "local-aws.json").read_text())["port"]
+        assert f"http://127.0.0.1:{endpoint}" in out
+        assert local.main(Namespace(action="status", **vars(args))) == 0
+        assert "local AWS running at http://127.0.0.1:" in capsys.readouterr().out
+    finally:
+        assert local.main(Namespace(action="down", **vars(args))) == 0
+    assert "stopped" in capsys.readouterr().out
+    assert local.main(Namespace(action="down", **vars(args))) == 0
+    assert "no local AWS was running" in capsys.readouterr().out
+
+
+def test_cli_dispatches_local(tmp_path: Path, capsys):
+    from blueprint.cli import main
+    assert main(["--root", str(tmp_path), "local", "status"]) == 1
+    assert "no local AWS is running" in capsys.readouterr().out

@@ -1,0 +1,40 @@
+"""status, outputs and destroy: outputs kept for other tools, protected stacks never deleted, missing settings named."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from blueprint.errors import UserError
+from blueprint.render import settings as stack_settings
+from blueprint.ship import stack_commands
+
+
+def test_outputs_are_written_for_other_tools(tmp_path, capsys):
+    stack_commands.show_outputs(tmp_path, "local", "dev", {"TableName": "t", "ApiKeyId": "k"})
+    assert json.loads((tmp_path / ".blueprint" / "local" / "dev" / "outputs.json").read_text()) == {
+        "ApiKeyId": "k", "TableName": "t"}
+    assert not (tmp_path / ".blueprint" / "aws").exists()
+    assert "TableName  t" in capsys.readouterr().out
+
+
+def test_destroy_of_a_protected_environment_is_refused_before_any_call(project):
+    args = SimpleNamespace(root=project, env="prod", target="aws", yes=True, output="text")
+    with pytest.raises(UserError, match="protected environment"):
+        stack_commands.destroy_main(args)
+
+
+def test_missing_or_malformed_stack_settings_are_a_user_error(tmp_path):
+    with pytest.raises(UserError, match=r"generated/dev/stack.json is missing: run `make render ENV=dev`"):
+        stack_settings.read(tmp_path, "dev")
+    args = SimpleNamespace(root=tmp_path, env="dev", target="local", output="text")
+    with pytest.raises(UserError, match="stack.json is missing"):
+        stack_commands.status_main(args)
+    path = tmp_path / "generated" / "dev" / "stack.json"
+    path.parent.mkdir(parents=True)
+    for text, said in [("[]", "not the file render writes"), ("{", "not valid JSON"),
+                       ('{"stack_name": 1}', "not the file render writes")]:
+        path.write_text(text)
+        with pytest.raises(UserError, match=said):
+            stack_settings.read(tmp_path, "dev")

@@ -1,0 +1,48 @@
+"""Looking at a stack: poll pacing, and which statuses can take a change set."""
+from __future__ import annotations
+
+import pytest
+
+from blueprint.errors import UserError
+from blueprint.ship import stacks
+from tests.ship.stubs import STACK_ID, stack, stubbed
+
+
+def test_polling_starts_fast_and_backs_off():
+    delays = stacks.poll_delays(60)
+    first = [next(delays) for _ in range(12)]
+    assert first[0] == 0.2 and first[1] == pytest.approx(0.3) and first[-1] == 5.0
+    assert first == sorted(first)
+    change_set = stacks.poll_delays(60, stacks.CHANGE_SET_POLL_MAX_S)
+    assert max(next(change_set) for _ in range(12)) == 2.0
+
+
+def test_existing_stack_status_branches():
+    def run(status=None, **kwargs):
+        cfn, stub = stubbed(region="eu-west-1")
+        if status is None:
+            stub.add_client_error("describe_stacks", "ValidationError", "Stack with id items-dev does not exist")
+        else:
+            stub.add_response("describe_stacks", {"Stacks": [stack(status, kwargs.pop("name", "items-dev"))]})
+        if kwargs.get("target_kind") == "local" and status == "REVIEW_IN_PROGRESS":
+            stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
+            stub.add_response("describe_stacks", {"Stacks": [stack("DELETE_COMPLETE")]}, {"StackName": STACK_ID})
+        try:
+            return stacks.existing_stack(cfn, kwargs.pop("stack_name", "items-dev"), "dev", **kwargs)
+        finally:
+            stub.assert_no_pending_responses()
+
+    assert run(None) is None  # no stack: CREATE
+    assert run("UPDATE_COMPLETE")["StackStatus"] == "UPDATE_COMPLETE"
+    assert run("UPDATE_ROLLBACK_COMPLETE")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert run("REVIEW_IN_PROGRESS", target_kind="aws") is None  # AWS takes a CREATE change set on it as is
+    assert run("REVIEW_IN_PROGRESS", target_kind="local") is None  # moto: deleted first (the stubs check it)
+    with pytest.raises(UserError, match=r"ROLLBACK_COMPLETE.*`make destroy ENV=dev`"):
+        run("ROLLBACK_COMPLETE")
+    with pytest.raises(UserError) as err:
+        run("ROLLBACK_COMPLETE", name="blueprint-bootstrap", stack_name="blueprint-bootstrap", bootstrap=True)
+    assert ("`aws cloudformation delete-stack --stack-name blueprint-bootstrap --region eu-west-1`" in str(err.value)
+            and "make destroy" not in str(err.value) and "make bootstrap ENV=dev" in str(err.value))
+    for busy in ("UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "DELETE_FAILED"):
+        with pytest.raises(UserError, match=f"is {busy}: wait for it to settle"):
+            run(busy)
