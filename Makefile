@@ -21,29 +21,32 @@ help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 # --- environments: built from the pinned lock files, rebuilt when they change --------------------
+# Progress goes to stderr, so that `make changeset OUTPUT=json` prints only the JSON on stdout.
 $(VENV)/.installed: requirements/dev.txt pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt
-	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
-	touch $@
+	@echo "installing $(VENV) from requirements/dev.txt" >&2
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) >&2
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt >&2
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . >&2
+	@touch $@
 
 # checkov pins an older boto3: it lives in its own venv, never in the project's.
 $(TOOLS)/.installed: requirements/tools.txt
-	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install -q --disable-pip-version-check -r requirements/tools.txt
-	touch $@
+	@echo "installing $(TOOLS) from requirements/tools.txt" >&2
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS) >&2
+	@$(TOOLS)/bin/python -m pip install -q --disable-pip-version-check -r requirements/tools.txt >&2
+	@touch $@
 
 install: $(VENV)/.installed $(TOOLS)/.installed ## create both venvs from the lock files
 
 # --- offline ------------------------------------------------------------------------------------
 validate: $(VENV)/.installed ## validate the spec of every environment (or ENV=..)
-	$(BP) validate $(ENV_FLAG)
+	@$(BP) validate $(ENV_FLAG)
 
 render: $(VENV)/.installed ## render generated/ for every environment (or ENV=..)
-	$(BP) render $(ENV_FLAG)
+	@$(BP) render $(ENV_FLAG)
 
 check-generated: $(VENV)/.installed ## fail when generated/ differs from a fresh render
-	$(BP) render --check
+	@$(BP) render --check
 
 cfn-lint: $(VENV)/.installed
 	$(VENV)/bin/cfn-lint generated/*/template.yaml
@@ -54,7 +57,7 @@ checkov: $(TOOLS)/.installed
 lint: check-generated cfn-lint checkov ## check-generated + cfn-lint + checkov on every generated template
 
 docs: $(VENV)/.installed ## regenerate the README's spec reference and the override schema from the schema
-	$(BP) docs --write
+	@$(BP) docs --write
 
 # --- tests --------------------------------------------------------------------------------------
 unit: $(VENV)/.installed
@@ -69,37 +72,37 @@ test: lint $(VENV)/.installed ## lint, then every test (unit, handler, integrati
 # --- shipping (TARGET=aws by default, TARGET=local for the embedded local AWS) ------------------
 package: $(VENV)/.installed ## build the handler zip for ENV
 	$(NEED_ENV)
-	$(BP) package --env $(ENV)
+	@$(BP) package --env $(ENV)
 
 bootstrap: $(VENV)/.installed ## deploy the per-account bootstrap stack for ENV's account and region
 	$(NEED_ENV)
-	$(BP) bootstrap --env $(ENV) --target $(TARGET) $(foreach id,$(subst $(comma), ,$(ALLOW_REPLACE)),--allow-replace $(id))
+	@$(BP) bootstrap --env $(ENV) --target $(TARGET) $(foreach id,$(subst $(comma), ,$(ALLOW_REPLACE)),--allow-replace $(id))
 
 plan: $(VENV)/.installed ## offline diff against the deployed stack, with replacement prediction
 	$(NEED_ENV)
-	$(BP) plan --env $(ENV) --target $(TARGET) --output $(OUTPUT)
+	@$(BP) plan --env $(ENV) --target $(TARGET) --output $(OUTPUT)
 
 changeset: $(VENV)/.installed ## create the change set for ENV and print its review
 	$(NEED_ENV)
-	$(BP) changeset --env $(ENV) --target $(TARGET) --output $(OUTPUT)
+	@$(BP) changeset --env $(ENV) --target $(TARGET) --output $(OUTPUT)
 
 deploy: $(VENV)/.installed ## execute the reviewed change set for ENV (ALLOW_REPLACE=Table to allow that)
 	$(NEED_ENV)
-	$(BP) deploy --env $(ENV) --target $(TARGET) --output $(OUTPUT) $(foreach id,$(subst $(comma), ,$(ALLOW_REPLACE)),--allow-replace $(id))
+	@$(BP) deploy --env $(ENV) --target $(TARGET) --output $(OUTPUT) $(foreach id,$(subst $(comma), ,$(ALLOW_REPLACE)),--allow-replace $(id))
 
 status outputs destroy: $(VENV)/.installed ## stack status, outputs, or delete (refused for protected stacks) for ENV
 	$(NEED_ENV)
-	$(BP) $@ --env $(ENV) --target $(TARGET)
+	@$(BP) $@ --env $(ENV) --target $(TARGET)
 
 local-up: $(VENV)/.installed ## start the embedded local AWS (moto server on 127.0.0.1)
-	$(BP) local up
+	@$(BP) local up
 
 local-down: $(VENV)/.installed ## stop the embedded local AWS
-	$(BP) local down
+	@$(BP) local down
 
 serve: $(VENV)/.installed ## serve ENV's API on 127.0.0.1 as API Gateway would
 	$(NEED_ENV)
-	$(BP) serve --env $(ENV)
+	@$(BP) serve --env $(ENV)
 
 demo: $(VENV)/.installed ## the whole flow with no AWS account: render, local AWS, change set, deploy, call the API
 	$(PY) -m blueprint.demo

@@ -17,11 +17,9 @@ import http.client
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -98,50 +96,23 @@ def _create_item(port: int, stage: str) -> str:
     return json.loads(body)["id"]
 
 
-def load(port: int, path: str, threads: int, total: int, seconds: float) -> dict:
-    """Bounded closed-loop load: `threads` keep-alive clients, `total` requests or `seconds`, whichever first."""
-    latencies: list[list[float]] = [[] for _ in range(threads)]
-    statuses: list[dict[int, int]] = [{} for _ in range(threads)]
-    remaining = [total]
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
-
-    def worker(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=35)
-        mine, counts = latencies[i], statuses[i]
-        while time.monotonic() < stop_at:
-            with lock:
-                if remaining[0] <= 0:
-                    break
-                remaining[0] -= 1
-            t0 = time.perf_counter()
-            conn.request("GET", path, headers={"x-api-key": KEY})
-            resp = conn.getresponse()
-            resp.read()
-            mine.append(time.perf_counter() - t0)
-            counts[resp.status] = counts.get(resp.status, 0) + 1
-        conn.close()
-
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    started = time.perf_counter()
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    elapsed = time.perf_counter() - started
-    all_lat = sorted(x for lst in latencies for x in lst)
-    merged: dict[int, int] = {}
-    for counts in statuses:
-        for status, n in counts.items():
-            merged[status] = merged.get(status, 0) + n
-    done = len(all_lat)
+def summary(result) -> dict:
+    """A load.LoadResult as the table's row."""
     return {
-        "requests": done, "seconds": round(elapsed, 2), "req_per_s": round(done / elapsed, 1),
-        "ok_per_s": round(merged.get(200, 0) / elapsed, 1),
-        "p50_ms": round(statistics.median(all_lat) * 1000, 2) if all_lat else None,
-        "p99_ms": round(all_lat[min(done - 1, int(done * 0.99))] * 1000, 2) if all_lat else None,
-        "statuses": dict(sorted(merged.items())),
+        "requests": result.calls, "seconds": round(result.seconds, 2), "req_per_s": round(result.rate(), 1),
+        "ok_per_s": round(result.rate(200), 1),
+        "p50_ms": round(result.percentile_ms(50), 2) if result.calls else None,
+        "p99_ms": round(result.percentile_ms(99), 2) if result.calls else None,
+        "statuses": result.statuses,
     }
+
+
+def api_load(port: int, path: str, threads: int, total: int, seconds: float) -> dict:
+    """Bounded closed-loop load: `threads` keep-alive clients, `total` requests or `seconds`, whichever first."""
+    from blueprint.local import load
+
+    return summary(load.bounded(load.http_calls("127.0.0.1", port, "GET", path, {"x-api-key": KEY}),
+                                threads, total, seconds))
 
 
 def local_aws_alone(endpoint: str, region: str, table: str, item_id: str, threads: int, total: int,
@@ -149,37 +120,14 @@ def local_aws_alone(endpoint: str, region: str, table: str, item_id: str, thread
     """The ceiling the local AWS sets: boto3 GetItem straight to it, same concurrency and bounds."""
     import boto3
 
+    from blueprint.local import load
     from blueprint.local import process as local
 
-    clients = [boto3.client("dynamodb", region_name=region, **local.client_kwargs(endpoint)) for _ in range(threads)]
-    latencies: list[float] = []
-    remaining = [total]
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
+    def make_call(_: int):
+        client = boto3.client("dynamodb", region_name=region, **local.client_kwargs(endpoint))
+        return lambda: client.get_item(TableName=table, Key={"id": {"S": item_id}})["ResponseMetadata"]["HTTPStatusCode"]
 
-    def worker(client) -> None:
-        while time.monotonic() < stop_at:
-            with lock:
-                if remaining[0] <= 0:
-                    return
-                remaining[0] -= 1
-            t0 = time.perf_counter()
-            client.get_item(TableName=table, Key={"id": {"S": item_id}})
-            with lock:
-                latencies.append(time.perf_counter() - t0)
-
-    pool = [threading.Thread(target=worker, args=(c,)) for c in clients]
-    started = time.perf_counter()
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    elapsed = time.perf_counter() - started
-    lat = sorted(latencies)
-    return {"requests": len(lat), "seconds": round(elapsed, 2), "req_per_s": round(len(lat) / elapsed, 1),
-            "ok_per_s": round(len(lat) / elapsed, 1), "p50_ms": round(statistics.median(lat) * 1000, 2),
-            "p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000, 2), "statuses": {"GetItem": len(lat)},
-            "busy": "(boto3 in the load generator's process)"}
+    return {**summary(load.bounded(make_call, threads, total, seconds)), "busy": "(boto3 in the load generator's process)"}
 
 
 def main() -> int:
@@ -214,20 +162,20 @@ def main() -> int:
                     stage = "v1"
                     item_id = _create_item(port, stage)
                     path = f"/{stage}/items/{item_id}"
-                    load(port, path, min(args.threads, 4), WARM_UP, 30)
+                    api_load(port, path, min(args.threads, 4), WARM_UP, 30)
                     if throttle:
                         time.sleep(2.5)  # let the burst refill: measure from a full bucket, as after a quiet spell
                     if not throttle:
                         # The API's own ceiling: the same route, an id the handler refuses (400)
                         # before it calls DynamoDB, so the local AWS is out of the loop.
-                        r = results["API without the table call"] = load(
+                        r = results["API without the table call"] = api_load(
                             port, f"/{stage}/items/not-a-uuid", args.threads, args.requests, args.seconds)
                         r["busy"] = "-"
                         results["local AWS GetItem alone"] = local_aws_alone(
                             endpoint, region, table, item_id, args.threads, args.requests, args.seconds)
                     aws_pid = (local.status(state) or {}).get("pid", 0)
                     cpu_before = _cpu_seconds(server.pid), _cpu_seconds(aws_pid), time.process_time()
-                    r = results[label] = load(port, path, args.threads, args.requests, args.seconds)
+                    r = results[label] = api_load(port, path, args.threads, args.requests, args.seconds)
                     cpu_after = _cpu_seconds(server.pid), _cpu_seconds(aws_pid), time.process_time()
                     r["busy"] = " ".join(f"{name} {(b - a) / r['seconds']:.0%}" for name, a, b in
                                          zip(("server", "local-AWS", "load-generator"), cpu_before, cpu_after))

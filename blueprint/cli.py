@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -38,6 +39,17 @@ def _env_option(p: argparse.ArgumentParser, required: bool) -> None:
 def _target_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", choices=["aws", "local"], default="aws",
                    help="aws: the standard credential chain and the spec's region; local: the embedded local AWS (moto server on 127.0.0.1)")
+
+
+def _port(text: str) -> int:
+    """A TCP port for argparse: 0 (any free one) to 65535; anything else is a usage error (exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0 to 65535)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     _env_option(p, required=True)
     _target_option(p)
     p.set_defaults(target="local")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=_port, default=8080, help="TCP port on 127.0.0.1 (0: any free port)")
     p.add_argument("--no-throttle", action="store_true", help="admit every request (benchmarks)")
     p.add_argument("--access-log", metavar="FILE", help="append access-log lines to FILE instead of stdout")
     p.add_argument("--api-key", metavar="VALUE", help="accept this key instead of the deployed one (benchmarks)")
@@ -110,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`blueprint status | head`): it has what it wanted. Point stdout at
+        # /dev/null so the interpreter's final flush does not fail again on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import json
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 
 from blueprint import cli, scratch, state
 from blueprint.errors import UserError
-from blueprint.local import process, serve
+from blueprint.local import load, process, serve
 
 ENV = "dev"
 ORIGIN_FALLBACK = "http://localhost:3000"
@@ -193,29 +192,13 @@ class Demo:
             raise StepFailed("the template has no usage-plan throttle to exceed")
         threads = 8
         total = -(-(plan.burst_limit + 80) // threads) * threads  # a multiple of the thread count
-        counts: dict[int, int] = {}
-        lock = threading.Lock()
-
-        def worker(n: int) -> None:
-            conn = http.client.HTTPConnection(self.api.server.host, self.api.server.port, timeout=30)
-            for _ in range(n):
-                conn.request("GET", f"/{self.api.api.stage}/items?limit=1", headers={"x-api-key": self.api.api_key})
-                resp = conn.getresponse()
-                resp.read()
-                with lock:
-                    counts[resp.status] = counts.get(resp.status, 0) + 1
-            conn.close()
-
         self.say(f"usage plan: {plan.rate_limit:g} req/s, burst {plan.burst_limit} per key; sending {total} requests "
                  f"from {threads} keep-alive connections at once")
-        started = time.monotonic()
-        pool = [threading.Thread(target=worker, args=(total // threads,)) for _ in range(threads)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
-        elapsed = time.monotonic() - started
-        self.say(f"  -> in {elapsed:.2f}s: " + ", ".join(f"{n} x {s}" for s, n in sorted(counts.items())))
+        result = load.bounded(load.http_calls(self.api.server.host, self.api.server.port, "GET",
+                                              f"/{self.api.api.stage}/items?limit=1",
+                                              {"x-api-key": self.api.api_key}, timeout=30), threads, total)
+        counts = result.statuses
+        self.say(f"  -> in {result.seconds:.2f}s: " + ", ".join(f"{n} x {s}" for s, n in sorted(counts.items())))
         if not counts.get(429):
             raise StepFailed("no request was throttled (429) past the burst")
         _, _, body = self.request("GET", "/items?limit=1", show=False)

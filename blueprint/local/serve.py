@@ -2,7 +2,7 @@
 
 The routes, API-key requirements, CORS preflight, gateway responses, throttles, access-log
 format and the function's handler, timeout and environment all come from
-generated/<env>/template.yaml (blueprint.local.gateway.model). What this module adds is the
+generated/<env>/template.yaml (blueprint.local.gateway.definition). What this module adds is the
 local stack: the API key and table name of what `blueprint deploy --target local` deployed
 to the embedded local AWS (or a generated key when nothing is deployed), the handler's
 environment pointed at that local AWS, and the server's start and stop.
@@ -24,7 +24,7 @@ from blueprint import state
 from blueprint.cfn import loader
 from blueprint.errors import UserError
 from blueprint.local import process
-from blueprint.local.gateway import model
+from blueprint.local.gateway import definition
 from blueprint.local.gateway.accesslog import AccessLog
 from blueprint.local.gateway.core import ApiKeyInfo, Gateway
 from blueprint.local.gateway.httpserver import LocalApiServer
@@ -61,7 +61,7 @@ def template_path(root: Path, env: str) -> Path:
     return Path(root) / "generated" / env / "template.yaml"
 
 
-def read_api(root: Path, env: str) -> tuple[dict[str, Any], model.Api]:
+def read_api(root: Path, env: str) -> tuple[dict[str, Any], definition.Api]:
     """The parsed template and its served API; UserError naming the file when it cannot be served."""
     path = template_path(root, env)
     try:
@@ -72,8 +72,8 @@ def read_api(root: Path, env: str) -> tuple[dict[str, Any], model.Api]:
         raise UserError(f"cannot read {path}: {exc.strerror}") from None
     try:
         doc = loader.loads(text)
-        return doc, model.load(doc)
-    except (loader.TemplateError, model.ModelError) as exc:
+        return doc, definition.load(doc)
+    except (loader.TemplateError, definition.ModelError) as exc:
         raise UserError(f"{path}: {exc}") from None
 
 
@@ -86,7 +86,7 @@ def _physical_name(doc: dict[str, Any], logical_id: str) -> str | None:
     return None
 
 
-def function_environment(doc: dict[str, Any], function: model.Function, table_logical_id: str,
+def function_environment(doc: dict[str, Any], function: definition.Function, table_logical_id: str,
                          table_name: str) -> dict[str, str]:
     """The function's Environment.Variables with references resolved to the local stack's names."""
     resolved: dict[str, str] = {}
@@ -162,7 +162,7 @@ def _stack_outputs(endpoint: str, region: str, stack_name: str) -> dict[str, str
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])} if stacks else None
 
 
-def find_deployed(root: Path, env: str, doc: dict[str, Any], api: model.Api, *, endpoint: str | None,
+def find_deployed(root: Path, env: str, doc: dict[str, Any], api: definition.Api, *, endpoint: str | None,
                   region: str, stack_name: str) -> Deployed:
     """The deployed key and table on the local AWS; a generated key and the template's names otherwise.
 
@@ -199,7 +199,7 @@ def find_deployed(root: Path, env: str, doc: dict[str, Any], api: model.Api, *, 
 class LocalApi:
     """A built, not yet started local API: start() in a thread, or serve_forever() in the foreground."""
 
-    def __init__(self, server: LocalApiServer, gateway: Gateway, deployed: Deployed, api: model.Api, env: str):
+    def __init__(self, server: LocalApiServer, gateway: Gateway, deployed: Deployed, api: definition.Api, env: str):
         self.server, self.gateway, self.deployed, self.api, self.env = server, gateway, deployed, api, env
         self.url = f"http://{server.host}:{server.port}/{api.stage}"
         self.api_key = deployed.api_key

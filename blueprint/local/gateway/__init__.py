@@ -1,7 +1,7 @@
 """A local API Gateway (REST, v1) that serves one rendered template's API in-process.
 
 Each module has one job:
-  model      read the template's API resources into plain data (routes, methods, limits, responses)
+  definition read the template's API resources into plain data (routes, methods, limits, responses)
   routing    match a request path to a resource path and its path parameters
   throttle   token buckets (usage plan per key, stage method settings) and usage-plan quotas
   vtl        the small subset of Velocity the templates' mapping templates use

@@ -21,7 +21,7 @@ from typing import Any
 
 from blueprint.local.gateway import events, responses, throttle
 from blueprint.local.gateway.accesslog import AccessLog
-from blueprint.local.gateway.model import Api, Method
+from blueprint.local.gateway.definition import Api, Method
 from blueprint.local.gateway.responses import Answer, CaseInsensitiveDict, RequestView
 from blueprint.local.gateway.routing import Router
 from blueprint.local.gateway.runtime import FunctionError, IntegrationTimeout, LambdaRuntime

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from blueprint.local.gateway.model import Api, GatewayResponse, Method
+from blueprint.local.gateway.definition import Api, GatewayResponse, Method
 
 
 @dataclass(frozen=True)

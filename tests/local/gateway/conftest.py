@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from blueprint.cfn import loader
-from blueprint.local.gateway import model
+from blueprint.local.gateway import definition
 
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
@@ -30,13 +30,13 @@ def dev_doc() -> dict:
 
 
 @pytest.fixture(scope="session")
-def dev_api(dev_doc) -> model.Api:
-    return model.load(dev_doc)
+def dev_api(dev_doc) -> definition.Api:
+    return definition.load(dev_doc)
 
 
 @pytest.fixture(scope="session")
-def prod_api() -> model.Api:
-    return model.load(template("prod"))
+def prod_api() -> definition.Api:
+    return definition.load(template("prod"))
 
 
 def _table_props(doc: dict) -> dict:

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import io
-import threading
-import time
 
 import pytest
 
+from blueprint.local import load
 from blueprint.local.gateway.accesslog import AccessLog
 from blueprint.local.gateway.core import ApiKeyInfo, Gateway, Request
 from blueprint.local.gateway.throttle import BucketSet, Quota, TokenBucket
-from tests.local.gateway.client import call
 
 
 class FakeClock:
@@ -123,30 +121,14 @@ def test_real_time_burst_then_rate_over_http(moto_endpoint):
     api = build_api(moto_endpoint, throttling=True, log=io.StringIO())
     try:
         limit = api.api.method_throttle("/items", "OPTIONS")
-        results: list[int] = []
-        lock = threading.Lock()
-
-        def hammer(n: int) -> None:
-            for _ in range(n):
-                s = call(api.url, "OPTIONS", "/items").status
-                with lock:
-                    results.append(s)
-
-        threads = [threading.Thread(target=hammer, args=((limit.burst_limit + 60) // 4,)) for _ in range(4)]
-        started = time.monotonic()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.monotonic() - started
-        assert results.count(429) > 0
-        assert results.count(204) <= limit.burst_limit + limit.rate_limit * elapsed + 1
+        calls = load.http_calls(api.server.host, api.server.port, "OPTIONS", f"/{api.api.stage}/items",
+                                keep_alive=False)
+        burst = load.bounded(calls, 4, limit.burst_limit + 60)
+        assert burst.statuses.get(429, 0) > 0 and burst.errors == 0
+        assert burst.statuses[204] <= limit.burst_limit + limit.rate_limit * burst.seconds + 1
 
         # Sustained: the bucket is empty now; for 2 s every admitted request is the rate's.
-        admitted, window = 0, 2.0
-        end = time.monotonic() + window
-        while time.monotonic() < end:
-            admitted += call(api.url, "OPTIONS", "/items").status == 204
-        assert abs(admitted / window - limit.rate_limit) <= 0.10 * limit.rate_limit + 1
+        sustained = load.bounded(calls, 1, 10**6, seconds=2.0)
+        assert abs(sustained.rate(204) - limit.rate_limit) <= 0.10 * limit.rate_limit + 1
     finally:
         api.stop()
