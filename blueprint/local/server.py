@@ -1,4 +1,4 @@
-"""The local AWS process: moto's server on 127.0.0.1, with blueprint's compatibility patches loaded.
+"""The local AWS process: moto's server on 127.0.0.1, with blueprint's patches (blueprint.local.patches) installed.
 
 Run as `python -m blueprint.local.server --port N` (blueprint.local starts it detached). It
 serves every service moto has on one port, like `moto_server`, until SIGTERM/SIGINT. The HTTP layer
@@ -14,14 +14,14 @@ from typing import Any
 
 
 def serve(host: str, port: int) -> None:
-    """Apply the compat layer, then serve moto on host:port until stopped."""
+    """Install the patches, then serve moto on host:port until stopped."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
     from blueprint.local import fast
-    from blueprint.local.patches import compat
+    from blueprint.local import patches
 
-    applied = compat.apply()
+    applied = patches.apply()
     app = fast.fast_dispatcher(DomainDispatcherApplication)(create_backend_app)
     server = make_server(host, port, app, threaded=True, request_handler=fast.keep_alive_handler(MotoRequestHandler))
 

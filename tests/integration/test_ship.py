@@ -157,7 +157,7 @@ def test_function_vpc_is_the_stacks_vpc(deployed):
     subnet = project.client("ec2").describe_subnets(SubnetIds=fn["VpcConfig"]["SubnetIds"][:1])["Subnets"][0]
     if project.target == "local" and fn["VpcConfig"].get("VpcId") != subnet["VpcId"]:
         pytest.skip("moto 5.2.5 gap: Lambda's VpcConfig.VpcId is a fixed 'vpc-123abc', not the subnets' VPC "
-                    "(the subnets and security group ids are right); not closed by blueprint/localaws/compat.py")
+                    "(the subnets and security group ids are right); not closed by blueprint/local/patches/")
     assert fn["VpcConfig"]["VpcId"] == subnet["VpcId"]
 
 
@@ -192,7 +192,7 @@ def test_log_groups_are_encrypted_with_the_stack_key(deployed):
     group = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/items-dev-api")["logGroups"][0]
     if deployed["project"].target == "local" and "kmsKeyId" not in group:
         pytest.skip("moto 5.2.5 gap: AWS::Logs::LogGroup's KmsKeyId is not stored (describe_log_groups has no "
-                    "kmsKeyId); not closed by blueprint/localaws/compat.py")
+                    "kmsKeyId); not closed by blueprint/local/patches/")
     assert ":key/" in group["kmsKeyId"]
 
 

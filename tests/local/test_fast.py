@@ -1,4 +1,4 @@
-"""The local AWS's HTTP layer (blueprint.localaws.fast): keep-alive and framing, behaviour only (no timings)."""
+"""blueprint/local/fast.py, the local AWS's HTTP layer: keep-alive and framing, behaviour only (no timings)."""
 from __future__ import annotations
 
 import http.client
@@ -10,18 +10,17 @@ import boto3
 import pytest
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from blueprint.local import process as local
 from blueprint.local import fast
+from blueprint.local import process as local
 
-import stack as S
-
+REGION = "eu-west-1"
 AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20240101/{region}/{service}/aws4_request, "
         "SignedHeaders=host;x-amz-date, Signature=0")
 
 
 def _ddb_headers(action: str) -> dict[str, str]:
     return {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{action}",
-            "Authorization": AUTH.format(region=S.REGION, service="dynamodb"), "X-Amz-Date": "20240101T000000Z"}
+            "Authorization": AUTH.format(region=REGION, service="dynamodb"), "X-Amz-Date": "20240101T000000Z"}
 
 
 def _hostport(endpoint: str) -> tuple[str, int]:
@@ -52,6 +51,19 @@ def _read_response(f) -> tuple[int, dict[str, str], bytes]:
             f.readline()
         f.readline()
     return status, headers, body
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory):
+    """A local AWS of this module's own, as blueprint.local starts it."""
+    state_dir = tmp_path_factory.mktemp("local-aws")
+    yield local.ensure_running(state_dir)
+    local.stop(state_dir)
+
+
+@pytest.fixture
+def client(endpoint):
+    return lambda service: boto3.client(service, region_name=REGION, **local.client_kwargs(endpoint))
 
 
 @pytest.fixture
@@ -147,10 +159,10 @@ def test_an_error_answer_keeps_the_connection_usable(endpoint):
 
 def test_head_then_get_on_one_connection(endpoint, client):
     s3 = client("s3")
-    s3.create_bucket(Bucket="speed-head", CreateBucketConfiguration={"LocationConstraint": S.REGION})
+    s3.create_bucket(Bucket="speed-head", CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_object(Bucket="speed-head", Key="k", Body=b"0123456789")
     session = boto3.session.Session()
-    one = session.client("s3", region_name=S.REGION, **local.client_kwargs(endpoint))
+    one = session.client("s3", region_name=REGION, **local.client_kwargs(endpoint))
     assert one.head_object(Bucket="speed-head", Key="k")["ContentLength"] == 10
     assert one.get_object(Bucket="speed-head", Key="k")["Body"].read() == b"0123456789"
     assert one.head_object(Bucket="speed-head", Key="k")["ContentLength"] == 10
@@ -159,7 +171,7 @@ def test_head_then_get_on_one_connection(endpoint, client):
 
 
 def test_boto3_calls_reuse_one_connection(endpoint, table):
-    ddb = boto3.session.Session().client("dynamodb", region_name=S.REGION, **local.client_kwargs(endpoint))
+    ddb = boto3.session.Session().client("dynamodb", region_name=REGION, **local.client_kwargs(endpoint))
     socks = set()
     for _ in range(5):
         assert ddb.get_item(TableName=table, Key={"id": {"S": "a"}})["Item"]["n"] == {"N": "1"}
@@ -177,7 +189,7 @@ def test_the_fast_dispatcher_routes_like_moto():
         assert quick.get_backend_for_host(host) == plain.get_backend_for_host(host)  # from the memo
     assert "nothing.example" not in quick._backend_for_host  # empty answers are not memoised
     env = {"PATH_INFO": "/", "REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.GetItem",
-           "HTTP_AUTHORIZATION": AUTH.format(region=S.REGION, service="dynamodb")}
+           "HTTP_AUTHORIZATION": AUTH.format(region=REGION, service="dynamodb")}
     app = quick.get_application(dict(env))
     assert app is quick.get_application(dict(env)) and app.service == "dynamodb"
     assert quick.get_application({"PATH_INFO": "/moto-api/"}).service == "moto_api"
