@@ -10,8 +10,8 @@ entry (`Tags[Tier]` added) instead of two whole tag lists to compare by eye:
   does not hide what changed; a reorder of the same items is one `order` entry;
 - other lists by position, aligned as a sequence diff (an inserted item is one add, not a change of
   every item after it);
-- long or multi-line strings (VTL, JSON text, descriptions) with their unified diff (`lines`), JSON text
-  pretty-printed first so that one changed statement is one changed line.
+- long or multi-line strings (VTL, JSON text, descriptions) with their unified diff (`lines`), one-line
+  JSON text laid out first so that one changed member is one changed line.
 
 `apply(before, diff(before, after))` gives `after` again: the entries say all that changed. Printing
 them is blueprint.ship.report's business; nothing here knows about resources or targets.
@@ -67,7 +67,7 @@ class Step:
 PathStep = str | Step  # a map key, or a list item
 
 
-@dataclass(frozen=True, eq=True)
+@dataclass(frozen=True)
 class Entry:
     """One difference at `path` inside the value (an empty path: the value itself).
 
@@ -185,8 +185,7 @@ def _diff_keyed(before: list[Any], after: list[Any], path: tuple[PathStep, ...],
     kept_before = [k for k in ids_before if k in where_after]
     kept_after = [k for k in ids_after if k in where_before]
     if kept_before != kept_after:  # the same items in another order: say so once, not item by item
-        label = {k: Step(None, None, _key(item, fields)).label for k, item in zip(ids_before + ids_after,
-                                                                                  before + after)}
+        label = {k: Step(i, None, _key(before[i], fields)).label for k, i in where_before.items()}
         out.append(Entry("order", path, tuple(label[k] for k in kept_before), tuple(label[k] for k in kept_after),
                          moved=tuple(where_before.get(k) for k in ids_after)))
     return out
@@ -216,8 +215,11 @@ def is_text(before: str, after: str) -> bool:
 
 
 def _pretty(text: str) -> str:
+    """One-line JSON text laid out a member a line (in its own order); text with lines keeps its own."""
     decoded = parse(text)
-    return text if decoded is text else json.dumps(decoded, indent=2, sort_keys=True, ensure_ascii=False)
+    if decoded is text or "\n" in text:
+        return text
+    return json.dumps(decoded, indent=2, ensure_ascii=False)
 
 
 def text_lines(before: str, after: str) -> tuple[str, ...]:
