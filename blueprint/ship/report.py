@@ -154,10 +154,12 @@ def fold(changes: list[Change], arrow: str = "→") -> tuple[list[Folded], list[
     return folded, own
 
 
-def _folded_lines(group: Folded, modified: int) -> list[str]:
+def _folded_lines(group: Folded, modified: int, previous: Folded | None = None) -> list[str]:
     count = len(group.logical_ids)
-    where = f"on all {count} modified resources" if count == modified else f"on {count} resources"
     head, rest = group.lines[0], group.lines[1:]
+    if previous is not None and previous.logical_ids == group.logical_ids:  # the names once is enough
+        return [f"      {head}   on the same {count} resources"] + [f"        {text}" for text in rest]
+    where = f"on all {count} modified resources" if count == modified else f"on {count} resources"
     lines, line = [], f"      {head}   {where}:"
     for n, name in enumerate(group.logical_ids):
         word = f" {name}" + ("," if n < count - 1 else "")
@@ -189,8 +191,8 @@ def format_text(review: Review, arrow: str = "→") -> str:
     if folded:
         modified = sum(1 for c in review.changes if c.properties)
         lines.append("  The same change on several resources:")
-        for group in folded:
-            lines.extend(_folded_lines(group, modified))
+        for n, group in enumerate(folded):
+            lines.extend(_folded_lines(group, modified, folded[n - 1] if n else None))
     for c in review.changes:
         if c.dangerous:
             verb = "removes" if c.action == "Remove" else "replaces"

@@ -152,3 +152,11 @@ def test_json_carries_whole_values_the_entries_and_the_folds():
     assert data["folded"] == [{"lines": ["Tags + Tier=gold"], "logical_ids": ["Table", "Vpc"]}]
     assert data["summary_line"] == "0 to add, 2 to modify, 0 to replace, 0 to remove"
     json.dumps(data)  # all of it serialisable
+
+
+def test_lines_folded_over_the_same_resources_name_them_once():
+    after = [{"Key": "Environment", "Value": "development"}, {"Key": "Owner", "Value": "billing"},
+             {"Key": "Service", "Value": "items"}, GOLD]
+    text = text_of(tagged("A", "AWS::X::Y", after), tagged("B", "AWS::X::Y", after))
+    assert "      Tags ~ Owner: platform-team → billing   on all 2 modified resources: A, B\n" \
+           "      Tags + Tier=gold   on the same 2 resources\n" in text
