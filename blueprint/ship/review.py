@@ -122,12 +122,15 @@ def _whole_values(props: list[PropertyChange], resource_change: dict[str, Any]) 
             continue
         if name in merged:
             current = out[merged[name]]
-            if RECREATION_STRENGTH.get(p.requires_recreation, 0) > RECREATION_STRENGTH.get(current.requires_recreation, 0):
+            stronger = RECREATION_STRENGTH.get(p.requires_recreation, 0) > \
+                RECREATION_STRENGTH.get(current.requires_recreation, 0)
+            if stronger:
                 out[merged[name]] = PropertyChange(name, current.before, current.after, p.requires_recreation,
                                                    current.path)
             continue
         merged[name] = len(out)
-        out.append(PropertyChange(name, before.get(name), after.get(name), p.requires_recreation, f"/Properties/{name}"))
+        out.append(PropertyChange(name, before.get(name), after.get(name), p.requires_recreation,
+                                  f"/Properties/{name}"))
     return out
 
 
