@@ -2,13 +2,16 @@
 
 The offline plan, the change-set review (where a target gives no values) and the local AWS's change-set
 details all take their differences from here; whether a change replaces a resource comes from the
-provider schemas (blueprint.cfn.schemas).
+provider schemas (blueprint.cfn.schemas). Inside a property, how its value changed (a tag added, one
+method setting changed, the lines of a VTL template) is blueprint.cfn.values', through
+PropertyChange.entries, for template values and a target's alike.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from blueprint.cfn import values
 from blueprint.cfn.schemas import predict_replacement, recreation
 
 # Resource attributes beside Properties whose change is a change of the resource.
@@ -22,6 +25,10 @@ class PropertyChange:
     after: Any
     requires_recreation: str = ""  # Never | Conditionally | Always ("" when unknown)
     path: str = ""
+
+    def entries(self) -> list[values.Entry]:
+        """How the value changed, structurally; a target's JSON text is parsed first (values.parse)."""
+        return values.diff(values.parse(self.before), values.parse(self.after))
 
 
 @dataclass
@@ -47,10 +54,11 @@ def diff_resource(logical_id: str, old: dict[str, Any], new: dict[str, Any]) -> 
     rtype = new.get("Type", old.get("Type", ""))
     old_props, new_props = old.get("Properties") or {}, new.get("Properties") or {}
     changes = [PropertyChange(name, old_props.get(name), new_props.get(name), recreation(rtype, name))
-               for name in sorted(set(old_props) | set(new_props)) if old_props.get(name) != new_props.get(name)]
+               for name in sorted(set(old_props) | set(new_props))
+               if not values.same(old_props.get(name), new_props.get(name))]
     prop_names = [c.name for c in changes]
     for key in RESOURCE_ATTRIBUTES:
-        if old.get(key) != new.get(key):
+        if not values.same(old.get(key), new.get(key)):
             changes.append(PropertyChange(key, old.get(key), new.get(key), "Never"))
     if old.get("Type") != new.get("Type"):
         return ResourceDiff("Modify", logical_id, rtype, changes, "True")

@@ -3,19 +3,26 @@
 Each change has its action, logical id, type, the target's Replacement answer beside the provider
 schemas' prediction, and the changed properties with before and after values; a stateful resource
 replaced or removed is dangerous. blueprint.ship.report prints it for people and for CI.
+
+How a property's value changed (PropertyChange.entries) comes from blueprint.cfn.values, the one
+value diff; here only the values are chosen: the whole property from the target's Before/AfterContext
+where it gives them, else its details' values, else the template diff's.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from blueprint.cfn.diff import PropertyChange, ResourceDiff
+from blueprint.cfn.values import same as same_value
 
 # Replacing or removing these loses data (or, for a key, everything encrypted with it).
 STATEFUL_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::SQS::Queue",
                             "AWS::S3::Bucket"})
 # Replacement answers, weakest first: a stronger one wins when two sources disagree.
 STRENGTH = {"False": 0, "Conditional": 1, "True": 2}
+RECREATION_STRENGTH = {"": 0, "Never": 1, "Conditionally": 2, "Always": 3}
 
 
 @dataclass
@@ -82,7 +89,49 @@ def _details(resource_change: dict[str, Any]) -> list[PropertyChange]:
         current = seen.get(path)
         if current is None or (current.before is None and current.after is None):
             seen[path] = change
-    return list(seen.values())
+    return _whole_values(list(seen.values()), resource_change)
+
+
+def _context(text: Any) -> dict[str, Any] | None:
+    """The Properties of a ResourceChange's BeforeContext/AfterContext (JSON text); None when not given."""
+    try:
+        decoded = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    props = decoded.get("Properties") if isinstance(decoded, dict) else None
+    return props if isinstance(props, dict) else None
+
+
+def _whole_values(props: list[PropertyChange], resource_change: dict[str, Any]) -> list[PropertyChange]:
+    """One change per top-level property, its whole value before and after from the resource's contexts.
+
+    AWS gives details by path inside a property (/Properties/Tags/3): by position, so one tag inserted
+    in the middle reads as every later tag changed. The contexts hold the whole properties, which the
+    structural diff matches by identity. The strongest recreation of a property's details stands.
+    Without both contexts, or where they hold no difference for the property, the details stand.
+    """
+    before, after = _context(resource_change.get("BeforeContext")), _context(resource_change.get("AfterContext"))
+    if before is None or after is None:
+        return props
+    out: list[PropertyChange] = []
+    merged: dict[str, int] = {}  # property name -> its place in out
+    for p in props:
+        name = p.path.removeprefix("/Properties/").split("/")[0] if p.path.startswith("/Properties/") else None
+        if name is None or same_value(before.get(name), after.get(name)):
+            out.append(p)
+            continue
+        if name in merged:
+            current = out[merged[name]]
+            stronger = RECREATION_STRENGTH.get(p.requires_recreation, 0) > \
+                RECREATION_STRENGTH.get(current.requires_recreation, 0)
+            if stronger:
+                out[merged[name]] = PropertyChange(name, current.before, current.after, p.requires_recreation,
+                                                   current.path)
+            continue
+        merged[name] = len(out)
+        out.append(PropertyChange(name, before.get(name), after.get(name), p.requires_recreation,
+                                  f"/Properties/{name}"))
+    return out
 
 
 def _with_plan_values(props: list[PropertyChange], diff: ResourceDiff | None) -> list[PropertyChange]:

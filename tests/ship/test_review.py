@@ -48,7 +48,7 @@ def test_text_review_shows_action_id_type_replacement_and_values():
     assert lines[1].split() == ["Action", "Logical", "id", "Type", "Replacement"]
     assert lines[2].split() == ["Add", "Queue", "AWS::SQS::Queue", "-"]
     assert lines[5].split() == ["Modify", "Table", "AWS::DynamoDB::Table", "False"]
-    assert lines[6] == '      ProvisionedThroughput: {"ReadCapacityUnits":5} → {"ReadCapacityUnits":10}'
+    assert lines[6] == '      ProvisionedThroughput.ReadCapacityUnits: 5 → 10'  # the target's JSON text, parsed
     assert lines[-1] == "3 to add, 1 to modify, 0 to replace, 0 to remove"
     assert "DANGEROUS" not in text
 
@@ -103,7 +103,7 @@ def test_conditional_is_flagged():
     assert review.counts([c]) == {"add": 0, "modify": 1, "replace": 0, "remove": 0}
 
 
-def test_details_are_one_per_path_and_long_values_shortened():
+def test_details_are_one_per_path_and_long_values_cut_around_the_change():
     long = "x" * 500
     described = {"ChangeSetName": "cs", "Changes": [resource_change("Modify", "Fn", "AWS::Lambda::Function", "False", [
         detail("Code", None, None, path="/Properties/Code"),
@@ -115,6 +115,7 @@ def test_details_are_one_per_path_and_long_values_shortened():
         ("/Properties/Code", "old"), ("/Properties/Environment/Variables/X", "a")]
     text = report.format_text(r, arrow="->")
     assert "Environment/Variables/X: a -> b" in text
+    assert "          -old" in text and "(500 characters differ)" in text
     assert max(len(line) for line in text.splitlines()) < 300
 
 
@@ -168,3 +169,55 @@ def test_without_schemas_the_targets_answer_decides_and_nothing_is_refused_on_a_
 def test_s3_buckets_hold_data():
     assert review.Change("Remove", "Bucket", "AWS::S3::Bucket").dangerous
     assert review.Change("Modify", "Bucket", "AWS::S3::Bucket", "True").dangerous
+
+
+def test_details_by_path_inside_a_property_take_its_whole_value_from_the_contexts():
+    # AWS with IncludePropertyValues: details by position inside Tags (Tier inserted before Service reads
+    # as Service changed into Tier and Service added), and the resource's whole properties in the contexts.
+    before = [{"Key": "Owner", "Value": "a"}, {"Key": "Service", "Value": "items"}]
+    after = [{"Key": "Owner", "Value": "a"}, {"Key": "Tier", "Value": "gold"}, {"Key": "Service", "Value": "items"}]
+    rc = resource_change("Modify", "Queue", "AWS::SQS::Queue", "False", [
+        detail("Tags", "Service", "Tier", path="/Properties/Tags/1/Key"),
+        detail("Tags", "items", "gold", path="/Properties/Tags/1/Value"),
+        detail("Tags", None, '{"Key":"Service","Value":"items"}', path="/Properties/Tags/2"),
+        detail("QueueName", "q1", "q2", "Always", path="/Properties/QueueName"),
+        detail("DelaySeconds", "0", "5", path="/Properties/DelaySeconds"),
+    ])
+    rc["ResourceChange"]["BeforeContext"] = json.dumps({"Properties": {"Tags": before, "QueueName": "q1",
+                                                                       "DelaySeconds": 0}})
+    rc["ResourceChange"]["AfterContext"] = json.dumps({"Properties": {"Tags": after, "QueueName": "q2",
+                                                                      "DelaySeconds": 5}})
+    [change] = review.from_change_set("s", "t", {"ChangeSetName": "cs", "Changes": [rc]}, [], True).changes
+    assert [(p.path, p.before, p.after, p.requires_recreation) for p in change.properties] == [
+        ("/Properties/Tags", before, after, "Never"), ("/Properties/QueueName", "q1", "q2", "Always"),
+        ("/Properties/DelaySeconds", 0, 5, "Never")]
+    text = report.format_text(review.Review("change set", "s", "t", [change], "cs"))
+    assert "      Tags + Tier=gold" in text and "Service" not in text
+    assert "QueueName: q1 → q2   [requires recreation: Always]" in text
+
+
+def test_the_strongest_recreation_of_a_propertys_details_stands():
+    rc = resource_change("Modify", "Fn", "AWS::Lambda::Function", "Conditional", [
+        detail("Code", "k1", "k2", "Never", path="/Properties/Code/S3Key"),
+        detail("Code", "b1", "b2", "Conditionally", path="/Properties/Code/S3Bucket"),
+    ])
+    rc["ResourceChange"]["BeforeContext"] = json.dumps({"Properties": {"Code": {"S3Bucket": "b1", "S3Key": "k1"}}})
+    rc["ResourceChange"]["AfterContext"] = json.dumps({"Properties": {"Code": {"S3Bucket": "b2", "S3Key": "k2"}}})
+    [change] = review.from_change_set("s", "t", {"ChangeSetName": "cs", "Changes": [rc]}, [], True).changes
+    [code] = change.properties
+    assert (code.path, code.requires_recreation) == ("/Properties/Code", "Conditionally")
+    assert [report.path_text("Code", e.path) for e in code.entries()] == ["Code.S3Bucket", "Code.S3Key"]
+
+
+def test_the_plan_and_the_change_set_read_a_tag_change_alike():
+    tags = [{"Key": "Owner", "Value": "a"}]
+    old = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": tags}}}}
+    new = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {
+        "Tags": tags + [{"Key": "Tier", "Value": "gold"}]}}}}
+    plan = report.format_text(review.from_plan("s", "t", diff_templates(old, new), True))
+    described = {"ChangeSetName": "cs", "Changes": [resource_change("Modify", "Queue", "AWS::SQS::Queue", "False", [
+        detail("Tags", json.dumps(tags), json.dumps(new["Resources"]["Queue"]["Properties"]["Tags"]),
+               path="/Properties/Tags")])]}
+    changes = report.format_text(review.from_change_set("s", "t", described, [], True))
+    assert plan.splitlines()[3:] == changes.splitlines()[3:]  # below the row (the plan's is "(predicted)")
+    assert "      Tags + Tier=gold" in changes
