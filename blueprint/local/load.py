@@ -1,8 +1,10 @@
 """A bounded closed-loop load on a local server: the one loop the demo, the tests and the benchmarks drive.
 
 Each of `threads` threads makes calls through its own client (a keep-alive HTTP connection, or any
-callable) until `total` calls are made or `seconds` have passed, whichever comes first, and records
-each call's status and latency. Only loopback servers are ever loaded (see the callers).
+callable) until `total` calls are made or `seconds` have passed, whichever comes first (or
+`per_thread` calls each: per_thread=1 is a burst of simultaneous connections), and records each
+call's status and latency, or the kind of error it raised. Only loopback servers are ever loaded
+(see the callers).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class LoadResult:
     latencies: list[float] = field(repr=False)  # seconds per call, sorted
     seconds: float
     errors: int = 0  # calls that raised (reset, timed out) instead of answering
+    error_kinds: dict[str, int] = field(default_factory=dict)  # those calls by exception name
 
     @property
     def calls(self) -> int:
@@ -40,20 +43,24 @@ class LoadResult:
         return self.latencies[min(self.calls - 1, int(self.calls * q / 100))] * 1000
 
 
-def bounded(make_call: Callable[[int], Call], threads: int, total: int, seconds: float = 60.0) -> LoadResult:
-    """`total` calls (or as many as `seconds` allow) spread over `threads` threads, all started at once."""
+def bounded(make_call: Callable[[int], Call], threads: int, total: int, seconds: float = 60.0,
+            per_thread: int | None = None) -> LoadResult:
+    """`total` calls (or as many as `seconds` allow, at most `per_thread` each) spread over `threads`
+    threads, all started at once."""
     remaining = [total]
     lock = threading.Lock()
     latencies: list[list[float]] = [[] for _ in range(threads)]
     statuses: list[dict[int, int]] = [{} for _ in range(threads)]
-    errors = [0] * threads
+    errors: list[dict[str, int]] = [{} for _ in range(threads)]
     start = threading.Barrier(threads + 1, timeout=30)  # every client made before the clock starts
     stop_at = time.monotonic() + seconds
 
     def worker(i: int) -> None:
         call = make_call(i)
         start.wait()
-        while time.monotonic() < stop_at:
+        made = 0
+        while time.monotonic() < stop_at and (per_thread is None or made < per_thread):
+            made += 1
             with lock:
                 if remaining[0] <= 0:
                     return
@@ -61,8 +68,8 @@ def bounded(make_call: Callable[[int], Call], threads: int, total: int, seconds:
             t0 = time.perf_counter()
             try:
                 status = call()
-            except (OSError, http.client.HTTPException):
-                errors[i] += 1
+            except (OSError, http.client.HTTPException) as exc:
+                errors[i][type(exc).__name__] = errors[i].get(type(exc).__name__, 0) + 1
                 continue
             latencies[i].append(time.perf_counter() - t0)
             statuses[i][status] = statuses[i].get(status, 0) + 1
@@ -74,16 +81,21 @@ def bounded(make_call: Callable[[int], Call], threads: int, total: int, seconds:
     began = time.perf_counter()
     for t in pool:
         t.join()
+    seconds_taken = time.perf_counter() - began
     merged: dict[int, int] = {}
     for counts in statuses:
         for status, n in counts.items():
             merged[status] = merged.get(status, 0) + n
+    kinds: dict[str, int] = {}
+    for counts in errors:
+        for kind, n in counts.items():
+            kinds[kind] = kinds.get(kind, 0) + n
     return LoadResult(dict(sorted(merged.items())), sorted(x for lst in latencies for x in lst),
-                      time.perf_counter() - began, sum(errors))
+                      seconds_taken, sum(kinds.values()), dict(sorted(kinds.items())))
 
 
 def http_calls(host: str, port: int, method: str, path: str, headers: dict[str, str] | None = None,
-               timeout: float = 35.0, keep_alive: bool = True) -> Callable[[int], Call]:
+               timeout: float = 35.0, keep_alive: bool = True, body: bytes | None = None) -> Callable[[int], Call]:
     """A `make_call` for `bounded`: each thread its own HTTP/1.1 connection (one per call without keep-alive)."""
 
     def make(_: int) -> Call:
@@ -95,7 +107,7 @@ def http_calls(host: str, port: int, method: str, path: str, headers: dict[str, 
                 conn.close()
                 conn = http.client.HTTPConnection(host, port, timeout=timeout)
             try:
-                conn.request(method, path, headers=headers or {})
+                conn.request(method, path, body=body, headers=headers or {})
                 resp = conn.getresponse()
                 resp.read()
             except (OSError, http.client.HTTPException):

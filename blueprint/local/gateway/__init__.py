@@ -10,5 +10,6 @@ Each module has one job:
   runtime    the handler, imported in-process in Lambda-like containers, with its timeouts
   accesslog  the stage's access-log format, one line per request
   core       the request pipeline that ties them together (no sockets)
-  httpserver the threaded HTTP/1.1 server in front of the pipeline
+  http11     HTTP/1.1 request framing on bytes: the head, the body, what cannot be served and why
+  httpserver the server in front of the pipeline: one event loop for the sockets, a bounded pool of workers
 """

@@ -1,11 +1,13 @@
 """The request pipeline of the local API Gateway, free of sockets: Request in, Answer out.
 
-In API Gateway's order: stage -> payload limit -> route and method (else 403
-MISSING_AUTHENTICATION_TOKEN) -> API key (403 INVALID_API_KEY) -> throttles (429 THROTTLED:
-the usage plan's bucket per key, then the stage's bucket per method) and the usage plan's quota
-(429 QUOTA_EXCEEDED) -> request validation (400) -> integration: MOCK (CORS preflight) or
-the Lambda proxy (502 when the function fails or answers malformed, 504 on the integration
-timeout). Every request, answered or refused, writes one access-log line.
+In API Gateway's order: a request the server could not read (its status, shaped by the
+DEFAULT_4XX/5XX gateway response) -> stage -> payload limit -> route and method, whatever the
+method's name (else 403 MISSING_AUTHENTICATION_TOKEN) -> API key (403 INVALID_API_KEY) ->
+throttles (429 THROTTLED: the usage plan's bucket per key, then the stage's bucket per method)
+and the usage plan's quota (429 QUOTA_EXCEEDED) -> request validation (400) -> integration: MOCK
+(CORS preflight) or the Lambda proxy (502 when the function fails or answers malformed, 504 on
+the integration timeout, 500 when Lambda would refuse the invocation for want of concurrency).
+Every request, answered or refused, writes one access-log line.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from blueprint.local.gateway.accesslog import AccessLog
 from blueprint.local.gateway.definition import Api, Method
 from blueprint.local.gateway.responses import Answer, CaseInsensitiveDict, RequestView
 from blueprint.local.gateway.routing import Router
-from blueprint.local.gateway.runtime import FunctionError, IntegrationTimeout, LambdaRuntime
+from blueprint.local.gateway.runtime import ConcurrencyExhausted, FunctionError, IntegrationTimeout, LambdaRuntime
 
 PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024  # API Gateway's REST payload limit
 
@@ -40,6 +42,8 @@ class Request:
     host: str = "127.0.0.1"
     port: int = 80
     too_large: bool = False  # the body is over PAYLOAD_LIMIT_BYTES and was not read (the server's flag)
+    refused: tuple[int, str] | None = None  # the server could not read the request: (status, message)
+    received: float | None = None  # time.monotonic() when the server had it whole (queued since then)
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,8 @@ class Gateway:
     def _dispatch(self, req: Request, context: dict[str, Any], path: str, query_string: str) -> Answer:
         query = events.parse_query(query_string)
         view = _LazyView(req, query, self.api.stage_variables)
+        if req.refused is not None:
+            return responses.protocol_error(self.api, req.refused[0], req.refused[1], view.get(), context)
 
         if path != self._stage_prefix and not path.startswith(self._stage_prefix + "/"):
             # No stage of this API: API Gateway answers a bare 403 without the API's gateway responses.
@@ -240,7 +246,7 @@ class Gateway:
             body=req.body, binary_media_types=self.api.binary_media_types, context=context)
         started = time.perf_counter()
         try:
-            result = self.runtime.invoke(event, method.timeout_ms / 1000.0)
+            result = self.runtime.invoke(event, method.timeout_ms / 1000.0, queued_since=req.received)
         except IntegrationTimeout:
             context["integrationLatency"] = int((time.perf_counter() - started) * 1000)
             self._function_log(f"[{context['requestId']}] Execution failed: endpoint request timed out "
@@ -250,6 +256,11 @@ class Gateway:
             context["integrationLatency"] = int((time.perf_counter() - started) * 1000)
             self._function_log(f"[{context['requestId']}] Lambda invocation failed: {exc}\n{exc.detail}".rstrip())
             return self._refuse("DEFAULT_5XX", view, context)
+        except ConcurrencyExhausted as exc:
+            context["integrationLatency"] = int((time.perf_counter() - started) * 1000)
+            self._function_log(f"[{context['requestId']}] Lambda invocation failed with status: 429 "
+                               f"(TooManyRequestsException: Rate Exceeded.): {exc}")
+            return self._refuse("INTEGRATION_FAILURE", view, context)
         context["integrationLatency"] = int((time.perf_counter() - started) * 1000)
         try:
             status, out_headers, body = events.parse_response(result)

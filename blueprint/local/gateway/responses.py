@@ -30,6 +30,11 @@ ERRORS: dict[str, ErrorType] = {
     "BAD_REQUEST_PARAMETERS": ErrorType(400, "Missing required request parameters", "BadRequestException"),
     "REQUEST_TOO_LARGE": ErrorType(413, "Request Too Long", "RequestTooLongException"),
     "INTEGRATION_TIMEOUT": ErrorType(504, "Endpoint request timed out", "InternalServerErrorException"),
+    # Lambda refused the invocation (its concurrency is used up: 429 TooManyRequestsException). AWS's
+    # Lambda guide ("Handling Lambda errors with an API Gateway API"): "If the Lambda API rejects the
+    # invocation request, API Gateway returns a 500 error code", body {"message": "Internal server
+    # error"}; the gateway-response type API Gateway uses for a Lambda 429 is INTEGRATION_FAILURE.
+    "INTEGRATION_FAILURE": ErrorType(500, "Internal server error", "InternalServerErrorException"),
     # A Lambda proxy integration whose function fails or answers a malformed response: 502.
     "DEFAULT_5XX": ErrorType(502, "Internal server error", "InternalServerErrorException"),
     # A MOCK integration with no integration response to select: a configuration error.
@@ -115,13 +120,28 @@ def gateway_response(api: Api, response_type: str, request: RequestView, context
     reads them afterwards).
     """
     kind = ERRORS[response_type]
-    text = message or kind.message
-    context["error"] = {"message": text, "messageString": json.dumps(text), "responseType": response_type}
-    fallback = "DEFAULT_5XX" if kind.status >= 500 else "DEFAULT_4XX"
     own = api.gateway_responses.get(response_type)
-    chosen: GatewayResponse | None = own or api.gateway_responses.get(fallback)
     status = int(own.status_code) if own and own.status_code else kind.status
-    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", kind.amzn_error_type)]
+    return _shaped(api, response_type, status, message or kind.message, kind.amzn_error_type, request, context)
+
+
+def protocol_error(api: Api, status: int, message: str, request: RequestView, context: dict[str, Any]) -> Answer:
+    """The answer to bytes the server could not read as a request (a malformed request line or header,
+    a body cut short): no resource or method is known, so the API's DEFAULT_4XX (or DEFAULT_5XX)
+    gateway response shapes it, with its CORS headers, as every other answer of the gateway."""
+    response_type = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
+    amzn = "BadRequestException" if status < 500 else None
+    return _shaped(api, response_type, status, message, amzn, request, context)
+
+
+def _shaped(api: Api, response_type: str, status: int, text: str, amzn_error_type: str | None,
+            request: RequestView, context: dict[str, Any]) -> Answer:
+    context["error"] = {"message": text, "messageString": json.dumps(text), "responseType": response_type}
+    fallback = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
+    chosen: GatewayResponse | None = api.gateway_responses.get(response_type) or api.gateway_responses.get(fallback)
+    headers = [("Content-Type", "application/json")]
+    if amzn_error_type:
+        headers.append(("x-amzn-ErrorType", amzn_error_type))
     if chosen is not None:
         for key, expression in chosen.parameters.items():
             if key.startswith("gatewayresponse.header."):

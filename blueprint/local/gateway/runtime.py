@@ -9,6 +9,14 @@ concurrency comes from several containers, each a separate import of the same fi
 Timeouts: the function's own Timeout ends an invocation as Lambda does (an error: API Gateway
 answers 502); the integration's timeout (29 s) ends the wait for it (504). A thread cannot be
 killed, so a timed-out container is abandoned (its thread finishes on its own) and replaced.
+
+Concurrency: Lambda never queues a synchronous invocation; when the function's concurrency is
+used up it refuses it (429 TooManyRequestsException), and API Gateway answers that 500 ("If the
+Lambda API rejects the invocation request, API Gateway returns a 500 error code", AWS Lambda
+Developer Guide, "Handling Lambda errors with an API Gateway API"). The local containers are
+fewer and slower than Lambda's, so a request waits for a free one, first come first served, but
+no longer than `queue_wait_s` after it arrived (the caller's `queued_since`: time spent waiting
+for a server thread counts too); past that the invocation is refused so (ConcurrencyExhausted).
 """
 from __future__ import annotations
 
@@ -19,6 +27,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +36,10 @@ from blueprint.local.gateway.events import json_round_trip
 
 # Imports swap entries of the process-wide sys.modules and os.environ: one at a time.
 _IMPORT_LOCK = threading.Lock()
+# How long a request waits for a busy function's container before it is refused as Lambda
+# would refuse it. Long enough for the cold starts of a burst (each import takes ~0.3 s, one at
+# a time) and a queue of warm calls; short against the 29 s integration timeout.
+QUEUE_WAIT_S = 3.0
 
 
 class HandlerLoadError(Exception):
@@ -47,6 +60,11 @@ class FunctionTimeout(FunctionError):
 
 class IntegrationTimeout(Exception):
     """API Gateway stopped waiting (the integration's TimeoutInMillis, 29 s at most)."""
+
+
+class ConcurrencyExhausted(Exception):
+    """Every container stayed busy for the queue wait: Lambda's throttle of the invocation (429
+    TooManyRequestsException, "Rate Exceeded."), which API Gateway answers 500."""
 
 
 class LambdaContext:
@@ -159,74 +177,107 @@ class _Container:
             job.done.set()
 
 
+class _Waiter:
+    """A request queued for a container: given one that was released, or leave to start a new one."""
+
+    __slots__ = ("ready", "container", "start_new")
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+        self.container: _Container | None = None
+        self.start_new = False
+
+
 class LambdaRuntime:
     """Invoke one function's handler in-process with its timeout and at most `max_containers` at once."""
 
     def __init__(self, code_dir: Path, handler: str, *, environ: Mapping[str, str | None], function_name: str,
-                 function_arn: str, memory_mb: int, timeout_s: float, max_containers: int = 4):
+                 function_arn: str, memory_mb: int, timeout_s: float, max_containers: int = 4,
+                 queue_wait_s: float = QUEUE_WAIT_S):
         self.code_dir = Path(code_dir)
         self.handler = handler
         self.environ = dict(environ)
         self.function_name, self.function_arn = function_name, function_arn
         self.memory_mb, self.timeout_s = memory_mb, timeout_s
         self.max_containers = max(1, max_containers)
+        self.queue_wait_s = queue_wait_s
         self._idle: list[_Container] = []
-        self._count = 0
+        self._waiters: deque[_Waiter] = deque()
+        self._count = 0  # containers alive or being started (a slot handed to a waiter stays counted)
         self._made = 0
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
 
     def warm(self) -> None:
         """Start one container now, so an import error shows at start-up rather than on the first call."""
-        with self._cond:
+        with self._lock:
             self._count += 1
-        try:
-            container = self._new_container()
-        except HandlerLoadError:
-            with self._cond:
-                self._count -= 1
-            raise
-        self._release(container)
+        self._release(self._start_container())
 
     def _new_container(self) -> _Container:
         func = load_handler(self.code_dir, self.handler, self.environ)
         self._made += 1
         return _Container(func, self._made)
 
-    def _acquire(self, deadline: float) -> _Container:
-        with self._cond:
-            while True:
-                if self._idle:
-                    return self._idle.pop()
-                if self._count < self.max_containers:
-                    self._count += 1
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise IntegrationTimeout("no container became free in time")
-                self._cond.wait(remaining)
+    def _start_container(self) -> _Container:
+        """A cold start, outside the lock, in a slot already counted; the slot is passed on if it fails."""
         try:
-            return self._new_container()  # a cold start, outside the lock
+            return self._new_container()
+        except HandlerLoadError:
+            self._discard()
+            raise
+
+    def _acquire(self, deadline: float, queue_deadline: float) -> _Container:
+        with self._lock:
+            # Queued requests go first: an idle container is only taken when nobody waits for one.
+            if self._idle and not self._waiters:
+                return self._idle.pop()
+            if self._count < self.max_containers:
+                self._count += 1
+                waiter = None
+            else:
+                waiter = _Waiter()
+                self._waiters.append(waiter)
+        if waiter is not None:
+            waiter.ready.wait(max(0.0, min(deadline, queue_deadline) - time.monotonic()))
+            with self._lock:
+                if waiter.container is None and not waiter.start_new:
+                    self._waiters.remove(waiter)
+                    if deadline <= queue_deadline:
+                        raise IntegrationTimeout("no container became free in time")
+                    raise ConcurrencyExhausted(f"all {self.max_containers} containers stayed busy for "
+                                               f"{self.queue_wait_s:g} s after the request arrived")
+            if waiter.container is not None:
+                return waiter.container
+        try:
+            return self._start_container()
         except HandlerLoadError as exc:
-            with self._cond:
-                self._count -= 1
-                self._cond.notify()
             raise FunctionError(f"Runtime.ImportModuleError: {exc}") from None
 
     def _release(self, container: _Container) -> None:
-        with self._cond:
-            self._idle.append(container)
-            self._cond.notify()
+        with self._lock:
+            if self._waiters:
+                waiter = self._waiters.popleft()
+                waiter.container = container
+                waiter.ready.set()
+            else:
+                self._idle.append(container)
 
     def _discard(self) -> None:
-        with self._cond:
-            self._count -= 1
-            self._cond.notify()
+        """A container is gone (stuck past its timeout, or never started): its slot goes to the next waiter."""
+        with self._lock:
+            if self._waiters:
+                waiter = self._waiters.popleft()
+                waiter.start_new = True
+                waiter.ready.set()
+            else:
+                self._count -= 1
 
-    def invoke(self, event: dict[str, Any], integration_timeout_s: float) -> Any:
-        """The function's JSON result; FunctionError/FunctionTimeout (502) or IntegrationTimeout (504)."""
+    def invoke(self, event: dict[str, Any], integration_timeout_s: float, queued_since: float | None = None) -> Any:
+        """The function's JSON result; FunctionError/FunctionTimeout (502), IntegrationTimeout (504) or
+        ConcurrencyExhausted (500). `queued_since`: when the request arrived (time.monotonic), else now."""
         start = time.monotonic()
         deadline = start + integration_timeout_s
-        container = self._acquire(deadline)
+        container = self._acquire(deadline, (queued_since or start) + self.queue_wait_s)
         function_deadline = time.monotonic() + self.timeout_s
         job = _Job(event, LambdaContext(self.function_name, self.memory_mb, self.function_arn, function_deadline))
         container.submit(job)

@@ -29,7 +29,7 @@ class CapturingRuntime:
         self.answer = answer if answer is not None else {"statusCode": 200, "body": "{}"}
         self.error = error
 
-    def invoke(self, event, timeout_s):
+    def invoke(self, event, timeout_s, queued_since=None):
         self.events.append(event)
         if self.error:
             raise self.error

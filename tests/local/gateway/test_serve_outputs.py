@@ -101,4 +101,4 @@ def test_stopping_a_server_that_never_started_returns(dev_api):
     stopper.start()
     stopper.join(timeout=2)
     assert not stopper.is_alive()
-    assert server.httpd.socket.fileno() == -1  # closed
+    assert server.socket.fileno() == -1  # closed

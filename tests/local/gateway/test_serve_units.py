@@ -196,3 +196,61 @@ def test_a_handler_that_does_not_import_is_reported(tmp_path):
     code = _handler_dir(tmp_path, "raise RuntimeError('invalid handler configuration: TABLE_NAME not set')\n")
     with pytest.raises(HandlerLoadError, match="TABLE_NAME not set"):
         _runtime(code).warm()
+
+
+def test_a_busy_function_queues_first_come_first_served_then_refuses_as_lambda_throttles(tmp_path):
+    import threading
+
+    from blueprint.local.gateway.runtime import ConcurrencyExhausted
+
+    code = _handler_dir(tmp_path, """
+        import time
+        def lambda_handler(event, context):
+            time.sleep(event["sleep"])
+            return event["n"]
+    """)
+    runtime = _runtime(code, max_containers=1, queue_wait_s=0.6)
+    runtime.warm()
+    done: list = []
+    first = threading.Thread(target=lambda: done.append(runtime.invoke({"sleep": 0.3, "n": 1}, 29)))
+    first.start()
+    time.sleep(0.05)
+    # Queued behind the first call (0.3 s), within the queue wait (0.6 s): served when it ends.
+    assert runtime.invoke({"sleep": 0, "n": 2}, 29) == 2
+    first.join()
+    assert done == [1]
+    # Busy for longer than the queue wait: refused at the wait's end, as Lambda refuses past its concurrency.
+    slow = threading.Thread(target=lambda: runtime.invoke({"sleep": 1.5, "n": 3}, 29))
+    slow.start()
+    time.sleep(0.05)
+    started = time.monotonic()
+    with pytest.raises(ConcurrencyExhausted):
+        runtime.invoke({"sleep": 0, "n": 4}, 29)
+    assert 0.5 < time.monotonic() - started < 1.0
+    # The wait counts from the request's arrival (queued_since), not from the call.
+    with pytest.raises(ConcurrencyExhausted):
+        runtime.invoke({"sleep": 0, "n": 5}, 29, queued_since=time.monotonic() - 1)
+    slow.join()
+    assert runtime.invoke({"sleep": 0, "n": 6}, 29) == 6
+
+
+def test_a_throttled_invocation_is_500_integration_failure_with_cors(dev_api):
+    import io
+
+    from blueprint.local.gateway.accesslog import AccessLog
+    from blueprint.local.gateway.core import ApiKeyInfo, Gateway, Request
+    from blueprint.local.gateway.runtime import ConcurrencyExhausted
+
+    class BusyRuntime:
+        def invoke(self, event, timeout_s, queued_since=None):
+            raise ConcurrencyExhausted("all 4 containers stayed busy")
+
+    logged: list[str] = []
+    gw = Gateway(dev_api, BusyRuntime(), keys=[ApiKeyInfo("k" * 40, "kid", "ApiKey")], api_id="x", account_id="1",
+                 access_log=AccessLog(None, io.StringIO()), throttling=False, function_log=logged.append)
+    answer = gw.handle(Request("GET", "/v1/items", [("x-api-key", "k" * 40), ("Origin", "http://localhost:3000")]))
+    headers = dict(answer.headers)
+    assert answer.status == 500 and headers["x-amzn-ErrorType"] == "InternalServerErrorException"
+    assert headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert b'"INTEGRATION_FAILURE"' in answer.body and b"Internal server error" in answer.body
+    assert "429" in logged[0] and "TooManyRequestsException" in logged[0]
