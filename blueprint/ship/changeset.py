@@ -18,7 +18,7 @@ from typing import Any
 from blueprint.cfn import loader
 from blueprint.cfn.diff import diff_templates
 from blueprint.errors import DeployFailed
-from blueprint.ship import aws, records, report
+from blueprint.ship import aws, lock, records, report
 from blueprint.ship.prepare import Prepared, prepare
 from blueprint.ship.protect import protect
 from blueprint.ship.review import Review, from_change_set, summary_line
@@ -167,8 +167,17 @@ def discard_change_set(cfn: Any, record: records.ReviewRecord, region: str) -> N
 
 
 def main(args: Namespace) -> int:
-    """`blueprint changeset --env E`: upload, create the change set, print and record its review."""
+    """`blueprint changeset --env E`: upload, create the change set, print and record its review.
+
+    It holds the environment's stack lock: it replaces the review record and deletes the change set the
+    previous review named, which must not happen under a deploy running that change set.
+    """
     root, env, kind = Path(args.root), args.env, args.target
+    with lock.env_stack(root, kind, env, "changeset"):
+        return _changeset(args, root, env, kind)
+
+
+def _changeset(args: Namespace, root: Path, env: str, kind: str) -> int:
     # With --output json, stdout carries only the review's JSON; notes go to stderr.
     out = sys.stderr if args.output == "json" else sys.stdout
     prepared = prepare(root, env)

@@ -14,7 +14,7 @@ from typing import Any
 
 from blueprint.cfn import loader
 from blueprint.errors import UserError
-from blueprint.ship import aws, records
+from blueprint.ship import aws, lock, records
 from blueprint.ship.changeset import review_of, template_of
 from blueprint.ship.execute import check_dangerous, execute
 from blueprint.ship.package import build_package, package_dir
@@ -96,8 +96,14 @@ def check_available(cfn: Any, record: records.ReviewRecord, env: str) -> tuple[d
 
 
 def main(args: Namespace) -> int:
-    """`blueprint deploy --env E [--allow-replace ID ...]`."""
+    """`blueprint deploy --env E [--allow-replace ID ...]`, holding the environment's stack lock throughout:
+    two deploys of one review must not both read the record and execute its change set."""
     root, env, kind = Path(args.root), args.env, args.target
+    with lock.env_stack(root, kind, env, "deploy"):
+        return _deploy(args, root, env, kind)
+
+
+def _deploy(args: Namespace, root: Path, env: str, kind: str) -> int:
     record = records.read_record(root, kind, env)
     new_template = check_reviewed(root, env, record, kind)
     settings = record.settings
