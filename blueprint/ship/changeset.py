@@ -214,7 +214,7 @@ def _changeset(args: Namespace, root: Path, env: str, kind: str) -> int:
         template_file=prepared.template_file, template_sha256=prepared.template_sha256,
         package_sha256=package.sha256, code_key=code_key, settings=prepared.settings,
         summary=summary_line(done.review.changes),
-        reviewed_at=datetime.now(timezone.utc).isoformat(timespec="seconds")))
+        reviewed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), spec_files=prepared.spec_files))
     if args.output != "json":
         print(f"review it, then run `{aws.make_command('deploy', env, session.target.kind)}` to execute exactly this change set")
     return 0
