@@ -1,5 +1,5 @@
 """Shipping state on the local AWS: two deploys of one review, a change set asked to run twice, a spec edited
-since the review.
+since the review, a renamed service.
 
 Each test ships its own environment (a copy of envs/dev.yaml under another name), as in test_update.
 The two deploys are real processes (`python -m blueprint`), as two terminals would start them.
@@ -149,3 +149,31 @@ def test_a_spec_edited_since_the_review_but_not_rendered_warns_and_deploys_the_r
     assert "this deploy runs the reviewed generated/digest/template.yaml" in run.err
     assert "`make render`" in run.err and "`make changeset ENV=digest TARGET=local`" in run.err
     assert read_capacity(project, "items-digest-items") == 5
+
+
+def test_a_renamed_service_names_the_stack_it_leaves_running(bootstrapped):
+    project = bootstrapped
+    new_env(project, "svc")
+    _, run = ship(project, "svc")
+    assert run.code == 0, run.text
+    new_env(project, "svc", "service: things\n")
+    review = project.run("changeset", "--env", "svc")
+    assert review.code == 0, review.text
+    assert re.search(r"Change set \S+ to create stack things-svc", review.out)
+    assert "NOTE: this change set creates a new stack, things-svc, while items-svc (CREATE_COMPLETE)" in review.out
+    assert "If `service` was renamed, that is this environment's old stack" in review.out
+    endpoint = project.client("cloudformation").meta.endpoint_url
+    delete = f"aws cloudformation delete-stack --stack-name items-svc --region us-east-1 --endpoint-url {endpoint}"
+    assert f"`{delete}`" in review.out
+    assert review.out.index("NOTE:") < review.out.index("review it, then run")
+
+    as_json = project.run("changeset", "--env", "svc", "--output", "json")
+    assert as_json.code == 0, as_json.text
+    data = json.loads(as_json.out)  # stdout is only the JSON, its keys as before plus previous_stacks
+    assert {"kind", "stack", "changes", "dangerous", "summary", "summary_line"} <= set(data)
+    assert data["previous_stacks"] == [{"stack": "items-svc", "status": "CREATE_COMPLETE", "region": "us-east-1",
+                                        "delete_command": delete, "unprotect_command": None}]
+    assert "NOTE: this change set creates a new stack, things-svc" in as_json.err
+
+    update = project.run("changeset", "--env", "dev", "--output", "json")  # a create with no other stack of its env
+    assert update.code == 0 and json.loads(update.out)["previous_stacks"] == []
