@@ -23,12 +23,19 @@ CLIENT_CONFIG = {
     "read_timeout": 60,
     "user_agent_extra": "blueprint",
 }
+# The local AWS does not throttle, and one that refuses connections is gone: retrying with back-off
+# would only hold back the message saying so. One retry covers a kept-alive connection it closed.
+LOCAL_RETRIES = {"mode": "standard", "max_attempts": 2}
 
 EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
 THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
              "SlowDown"}
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
           "InvalidClientTokenId", "SignatureDoesNotMatch", "AuthFailure"}
+
+
+class LocalAwsGone(DeployFailed):
+    """The local AWS stopped during the command: its stacks are gone, there is nothing left to follow."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class Session:
             kwargs: dict[str, Any] = {"config": Config(**CLIENT_CONFIG)}
             if self.target.kind == "local":
                 kwargs.update(process.client_kwargs(self.target.endpoint or ""))
+                kwargs["config"] = Config(**{**CLIENT_CONFIG, "retries": LOCAL_RETRIES})
             self._clients[service] = self._boto.client(service, region_name=self.target.region, **kwargs)
         return self._clients[service]
 
@@ -119,6 +127,12 @@ def translated(target_kind: str = "aws") -> Iterator[None]:
     except bx.NoRegionError:
         raise UserError("no AWS region: set `region` in blueprint.yaml or envs/<env>.yaml") from None
     except (bx.ConnectionError, bx.HTTPClientError) as exc:
+        # A local AWS that answered earlier in this command and is gone now took its stacks with it:
+        # that is a failed command, and what to run again, not a network problem.
+        stopped = process.stopped_during_command(str(getattr(exc, "kwargs", {}).get("endpoint_url", ""))) \
+            if target_kind == "local" else None
+        if stopped:
+            raise LocalAwsGone(stopped) from None
         hint = local_hint if target_kind == "local" else "check the network, a proxy, and the spec's region"
         raise UserError(f"cannot reach AWS ({exc}): {hint}") from None
     except bx.ParamValidationError as exc:

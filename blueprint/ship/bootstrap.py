@@ -9,7 +9,7 @@ from argparse import Namespace
 from pathlib import Path
 
 from blueprint.errors import DeployFailed
-from blueprint.ship import aws, report
+from blueprint.ship import aws, lock, report
 from blueprint.ship.changeset import submit
 from blueprint.ship.execute import check_dangerous, execute
 from blueprint.ship.prepare import prepare
@@ -19,7 +19,8 @@ from blueprint.ship.stack_commands import outputs_of
 def main(args: Namespace) -> int:
     root, env, kind = Path(args.root), args.env, args.target
     prepared = prepare(root, env, bootstrap=True)
-    with aws.translated(kind):
+    # Every environment of the region shares the bootstrap stack: its lock is the region's, not the env's.
+    with lock.bootstrap_stack(root, kind, prepared.settings.region, env), aws.translated(kind):
         session = aws.session_for(prepared.settings.region, kind, root)
         aws.check_account(session, prepared.settings.account_id, env)
         cfn = session.client("cloudformation")
@@ -33,7 +34,8 @@ def main(args: Namespace) -> int:
         except DeployFailed:
             cfn.delete_change_set(ChangeSetName=done.described["ChangeSetId"])  # refused: leave nothing behind
             raise
-        stack = execute(cfn, done.described["ChangeSetId"], done.described["StackId"], env, kind, done.stack)
+        stack = execute(cfn, done.described["ChangeSetId"], done.described["StackId"], env, kind, done.stack,
+                        review_command="bootstrap")
     print(f"bootstrap stack {prepared.stack_name} is {stack['StackStatus']}")
     for key, value in sorted(outputs_of(stack).items()):
         print(f"  {key}  {value}")

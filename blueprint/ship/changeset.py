@@ -2,10 +2,13 @@
 
 The same machinery (`submit`) creates the bootstrap stack's change sets. The reviewed change set is
 recorded (blueprint.ship.records) with the hashes of what was reviewed, so `blueprint deploy`
-executes exactly it and nothing else.
+executes exactly it and nothing else. A change set that creates the stack also names the
+environment's stacks under other names (a renamed `service` leaves the old one running), in the
+text and, under `previous_stacks`, in the JSON.
 """
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 import time
@@ -18,11 +21,12 @@ from typing import Any
 from blueprint.cfn import loader
 from blueprint.cfn.diff import diff_templates
 from blueprint.errors import DeployFailed
-from blueprint.ship import aws, records, report
+from blueprint.ship import aws, lock, records, report
 from blueprint.ship.prepare import Prepared, prepare
 from blueprint.ship.protect import protect
 from blueprint.ship.review import Review, from_change_set, summary_line
-from blueprint.ship.stacks import CHANGE_SET_POLL_MAX_S, CHANGE_SET_TIMEOUT_S, existing_stack, poll_delays, stack_version
+from blueprint.ship.stacks import (CHANGE_SET_POLL_MAX_S, CHANGE_SET_TIMEOUT_S, environment_stacks, existing_stack,
+                                   poll_delays, stack_version)
 from blueprint.ship.upload import bootstrap_bucket, template_source, upload_package
 
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
@@ -146,6 +150,47 @@ def submit(session: aws.Session, prepared: Prepared, parameters: dict[str, str],
     return Submitted(described, result, stack is not None, False, stack)
 
 
+def previous_stacks(cfn: Any, prepared: Prepared, target_kind: str) -> list[dict[str, Any]]:
+    """The environment's stacks under other names (stacks.environment_stacks), with the commands that delete them."""
+    region = cfn.meta.region_name
+    endpoint = f" --endpoint-url {cfn.meta.endpoint_url}" if target_kind == "local" else ""
+    found = []
+    for stack in environment_stacks(cfn, prepared.env, prepared.tags.get("Environment", prepared.env),
+                                    prepared.stack_name):
+        where = f"--stack-name {stack['StackName']} --region {region}{endpoint}"
+        found.append({
+            "stack": stack["StackName"], "status": stack["StackStatus"], "region": region,
+            "delete_command": f"aws cloudformation delete-stack {where}",
+            "unprotect_command": f"aws cloudformation update-termination-protection "
+                                 f"--no-enable-termination-protection {where}"
+                                 if stack.get("EnableTerminationProtection") else None,
+        })
+    return found
+
+
+def previous_note(prepared: Prepared, previous: dict[str, Any]) -> str:
+    """What a reviewer of a CREATE is told of a stack of the same environment under another name."""
+    unprotect = (f" It has termination protection: `{previous['unprotect_command']}` first."
+                 if previous["unprotect_command"] else "")
+    return (f"NOTE: this change set creates a new stack, {prepared.stack_name}, while {previous['stack']} "
+            f"({previous['status']}) runs in {previous['region']}: a blueprint stack of environment {prepared.env} "
+            f"(its Environment tag, its outputs) under another name. If `service` was renamed, that is this "
+            f"environment's old stack: deploying creates the new one beside it (with a new, empty table) and "
+            f"leaves {previous['stack']} running, its table and data included. Once the new stack serves and "
+            f"the data you need is copied, delete the old one: `{previous['delete_command']}` (`make destroy` "
+            f"deletes only the stack the spec names now).{unprotect} If it is another service's stack, ignore this.")
+
+
+def emit(done: Submitted, output: str, previous: list[dict[str, Any]]) -> None:
+    """The review as report prints it; in JSON with `previous_stacks` beside its keys (always there, so CI
+    can read it), in text followed by a note per previous stack."""
+    if output == "json":
+        print(json.dumps({**report.to_json(done.review), "previous_stacks": previous}, indent=2, sort_keys=True,
+                         default=str))
+        return
+    report.emit(done.review, output)
+
+
 def discard_change_set(cfn: Any, record: records.ReviewRecord, region: str) -> None:
     """Delete the change set a replaced record named, so reviews leave no change sets behind in AWS."""
     import botocore.exceptions as bx
@@ -167,8 +212,17 @@ def discard_change_set(cfn: Any, record: records.ReviewRecord, region: str) -> N
 
 
 def main(args: Namespace) -> int:
-    """`blueprint changeset --env E`: upload, create the change set, print and record its review."""
+    """`blueprint changeset --env E`: upload, create the change set, print and record its review.
+
+    It holds the environment's stack lock: it replaces the review record and deletes the change set the
+    previous review named, which must not happen under a deploy running that change set.
+    """
     root, env, kind = Path(args.root), args.env, args.target
+    with lock.env_stack(root, kind, env, "changeset"):
+        return _changeset(args, root, env, kind)
+
+
+def _changeset(args: Namespace, root: Path, env: str, kind: str) -> int:
     # With --output json, stdout carries only the review's JSON; notes go to stderr.
     out = sys.stderr if args.output == "json" else sys.stdout
     prepared = prepare(root, env)
@@ -187,16 +241,20 @@ def main(args: Namespace) -> int:
             done = submit(session, prepared, {"ArtifactBucket": bucket, "CodeKey": code_key}, source, package.sha256)
             if done.no_changes and done.stack is not None:
                 protect(cfn, done.stack, prepared.settings, session.target.kind, out)
+            creates = not done.exists and not done.no_changes
+            previous = previous_stacks(cfn, prepared, session.target.kind) if creates else []
     finally:
         prepared.settle()
     if done.no_changes:
         if args.output == "json":
-            report.emit(done.review, "json")
+            emit(done, "json", previous)
         else:
             print(f"no changes: {prepared.stack_name} already runs this template and package in "
                   f"{session.target.describe()} (the empty change set was deleted)")
         return 0
-    report.emit(done.review, args.output)
+    emit(done, args.output, previous)
+    for stack in previous:
+        print(previous_note(prepared, stack), file=out)
     records.write_record(root, env, records.ReviewRecord(
         change_set_id=done.described["ChangeSetId"], change_set_name=done.described["ChangeSetName"],
         stack_id=done.described.get("StackId"), stack_name=prepared.stack_name,
@@ -205,7 +263,7 @@ def main(args: Namespace) -> int:
         template_file=prepared.template_file, template_sha256=prepared.template_sha256,
         package_sha256=package.sha256, code_key=code_key, settings=prepared.settings,
         summary=summary_line(done.review.changes),
-        reviewed_at=datetime.now(timezone.utc).isoformat(timespec="seconds")))
+        reviewed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), spec_files=prepared.spec_files))
     if args.output != "json":
         print(f"review it, then run `{aws.make_command('deploy', env, session.target.kind)}` to execute exactly this change set")
     return 0

@@ -1,8 +1,10 @@
 """`blueprint deploy`: execute exactly the reviewed change set, after checking it is still what was reviewed.
 
 Refused: a record of another target, a template or package changed since the review, a change set
-that is gone, obsolete or followed by a newer review, and a stateful resource replaced or removed
-without `--allow-replace` (decided from the described change set itself, not from the record).
+that is gone, obsolete or followed by a newer review, a stack another command holds the lock of, and
+a stateful resource replaced or removed without `--allow-replace` (decided from the described change
+set itself, not from the record). A spec file edited since the review but not rendered is a warning:
+the reviewed template is what runs, and the warning says how to review the new spec.
 """
 from __future__ import annotations
 
@@ -14,11 +16,11 @@ from typing import Any
 
 from blueprint.cfn import loader
 from blueprint.errors import UserError
-from blueprint.ship import aws, records
+from blueprint.ship import aws, lock, records
 from blueprint.ship.changeset import review_of, template_of
 from blueprint.ship.execute import check_dangerous, execute
 from blueprint.ship.package import build_package, package_dir
-from blueprint.ship.prepare import sha256_text
+from blueprint.ship.prepare import file_sha256, sha256_text
 from blueprint.ship.protect import protect
 from blueprint.ship.stack_commands import outputs_of, show_outputs
 from blueprint.ship.stacks import stack_description, stack_version
@@ -41,6 +43,19 @@ def check_reviewed(root: Path, env: str, record: records.ReviewRecord, target: s
         raise UserError(f"the handler package changed since change set {record.change_set_name} was reviewed "
                         f"(sha256 {record.package_sha256[:12]} -> {built.sha256[:12]}): {again}")
     return loader.loads(text)
+
+
+def spec_warning(root: Path, env: str, record: records.ReviewRecord) -> str | None:
+    """What to tell when a spec file changed since the review (its template did not: check_reviewed)."""
+    now = {name: file_sha256(root, name) for name in sorted(record.spec_files)}
+    changed = [f"{name} ({'deleted' if now[name] is None else 'edited'})"
+               for name, digest in sorted(record.spec_files.items()) if now[name] != digest]
+    if not changed:
+        return None
+    return (f"warning: {', '.join(changed)} changed since change set {record.change_set_name} was reviewed "
+            f"({record.reviewed_at}), but generated/ was not rendered from it: this deploy runs the reviewed "
+            f"{record.template_file}, not what the spec says now. To ship the spec as it is now, run `make render`, "
+            f"review the diff, then `{aws.make_command('changeset', env, record.target)}` and deploy that")
 
 
 def _change_sets(cfn: Any, stack_id: str) -> list[dict[str, Any]]:
@@ -96,10 +111,20 @@ def check_available(cfn: Any, record: records.ReviewRecord, env: str) -> tuple[d
 
 
 def main(args: Namespace) -> int:
-    """`blueprint deploy --env E [--allow-replace ID ...]`."""
+    """`blueprint deploy --env E [--allow-replace ID ...]`, holding the environment's stack lock throughout:
+    two deploys of one review must not both read the record and execute its change set."""
     root, env, kind = Path(args.root), args.env, args.target
+    with lock.env_stack(root, kind, env, "deploy"):
+        return _deploy(args, root, env, kind)
+
+
+def _deploy(args: Namespace, root: Path, env: str, kind: str) -> int:
     record = records.read_record(root, kind, env)
     new_template = check_reviewed(root, env, record, kind)
+    # Warned, not refused: what runs is exactly what was reviewed; the spec's news is for a next review.
+    warning = spec_warning(root, env, record)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     settings = record.settings
     # With --output json, stdout carries only the outputs' JSON; the progress goes to stderr.
     progress = contextlib.redirect_stdout(sys.stderr) if args.output == "json" else contextlib.nullcontext()

@@ -116,6 +116,8 @@ def follow(cfn: Any, stack_id: str, events: EventStream, env: str, target_kind: 
     except KeyboardInterrupt:
         print(f"\nstopped following; {follow_hint(env)}", file=sys.stderr)
         raise
+    except aws.LocalAwsGone:
+        raise  # nothing keeps working on a stack of a local AWS that is gone
     except (UserError, DeployFailed) as exc:
         # Expired credentials or throttling during a long operation stop only the following.
         raise type(exc)(f"{exc}\n{follow_hint(env)}") from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from blueprint.errors import DeployFailed
+from blueprint.ship import aws
 from blueprint.ship.events import EventStream, failure_message, follow
 from blueprint.ship.review import Review
 
@@ -25,14 +26,33 @@ def check_dangerous(review: Review, allowed: list[str], env: str, command: str =
             f"(blueprint {command} --env {env} " + " ".join(f"--allow-replace {i}" for i in refused) + ")")
 
 
+def change_set_label(change_set_id: str) -> str:
+    """A change set's name from its ARN (arn:...:changeSet/<name>/<uuid>); anything else as it is."""
+    return change_set_id.split(":changeSet/", 1)[-1].split("/", 1)[0]
+
+
 def execute(cfn: Any, change_set_id: str, stack_id: str, env: str, target_kind: str = "aws",
-            before: dict[str, Any] | None = None, started: Callable[[], None] | None = None) -> dict[str, Any]:
+            before: dict[str, Any] | None = None, started: Callable[[], None] | None = None,
+            review_command: str = "changeset") -> dict[str, Any]:
     """Execute a change set and follow it; DeployFailed (after the reasons) when it does not succeed.
 
-    `started` runs once CloudFormation accepted the execution (the change set cannot run again).
+    `started` runs once CloudFormation accepted the execution (the change set cannot run again);
+    `review_command` is the make target that makes a new one (changeset, or bootstrap).
     """
+    import botocore.exceptions as bx
+
     events = EventStream(cfn, stack_id)
-    cfn.execute_change_set(ChangeSetName=change_set_id)
+    try:
+        cfn.execute_change_set(ChangeSetName=change_set_id)
+    except bx.ClientError as exc:
+        if aws.error_code(exc) != "InvalidChangeSetStatus":
+            raise
+        # Checked as AVAILABLE moments ago: something else (another checkout, the console) ran it since.
+        raise DeployFailed(
+            f"CloudFormation refused to execute change set {change_set_label(change_set_id)}: "
+            f"{aws.error_message(exc)}. It ran already or the stack changed since the check, started by "
+            f"something else; this command executed nothing. See `{aws.make_command('status', env, target_kind)}`, "
+            f"then run `{aws.make_command(review_command, env, target_kind)}` for a new review") from None
     if started:
         started()
     stack = follow(cfn, stack_id, events, env, target_kind, before)

@@ -1,8 +1,8 @@
 """The first step of every shipping command: the spec validated, rendered afresh, and refused when stale.
 
-`prepare` returns one `Prepared` value — template text and its parse, stack settings, tags, and the
-handler package being built beside it — that every later step takes. Nothing after it reloads the
-spec or re-reads generated/ for what it knew.
+`prepare` returns one `Prepared` value — template text and its parse, stack settings, tags, the
+digests of the spec files it came from, and the handler package being built beside it — that every
+later step takes. Nothing after it reloads the spec or re-reads generated/ for what it knew.
 """
 from __future__ import annotations
 
@@ -26,6 +26,23 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def file_sha256(root: Path, name: str) -> str | None:
+    """The SHA-256 of a project file's bytes; None when it is missing or cannot be read."""
+    try:
+        return hashlib.sha256((Path(root) / name).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def spec_digests(root: Path, files: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """Each spec file (as the spec names it, relative to the root) -> the SHA-256 of its bytes.
+
+    deploy hashes the same files again to tell whether the spec changed since the review; it never
+    reloads or validates the spec for that.
+    """
+    return {name: file_sha256(root, name) or "" for name in files}
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A rendered template that matches the spec, with what the deploy step needs beside it."""
@@ -38,6 +55,7 @@ class Prepared:
     template_sha256: str
     template_file: str
     tags: dict[str, str] = field(hash=False)
+    spec_files: dict[str, str] = field(default_factory=dict, hash=False)  # spec file -> SHA-256 (spec_digests)
     bootstrap: bool = False  # the account's bootstrap stack, not the environment's
     building: Future | None = field(default=None, hash=False, compare=False)
 
@@ -83,4 +101,5 @@ def prepare(root: Path, env: str, bootstrap: bool = False, with_package: bool = 
     # The bootstrap stack is the account's, shared by every environment: it carries no env's tags.
     tags = {"ManagedBy": "blueprint"} if bootstrap else dict(settings.tags)
     stack = settings.bootstrap_stack if bootstrap else settings.stack_name
-    return Prepared(env, stack, settings, text, loader.loads(text), sha256_text(text), rel, tags, bootstrap, building)
+    return Prepared(env, stack, settings, text, loader.loads(text), sha256_text(text), rel, tags,
+                    spec_digests(root, spec.files), bootstrap, building)

@@ -14,7 +14,7 @@ from blueprint.cfn import loader
 from blueprint.errors import DeployFailed, UserError
 from blueprint.render import settings as stack_settings
 from blueprint.render.settings import StackSettings
-from blueprint.ship import aws, records
+from blueprint.ship import aws, lock, records
 from blueprint.ship.events import EventStream, failure_message, follow
 from blueprint.ship.stacks import stack_description
 
@@ -108,6 +108,12 @@ def destroy_main(args: Namespace) -> int:
     if settings.termination_protection:
         raise UserError(f"{settings.stack_name} is a protected environment (envs/{env}.yaml protected: true): "
                         "blueprint does not delete it; do it deliberately in the CloudFormation console")
+    # Held until the state files are forgotten: a review made meanwhile would be of a stack being deleted.
+    with lock.env_stack(root, kind, env, "destroy"):
+        return _destroy(args, root, env, kind)
+
+
+def _destroy(args: Namespace, root: Path, env: str, kind: str) -> int:
     with aws.translated(kind):
         settings, session, cfn = _session(args)
         stack = stack_description(cfn, settings.stack_name)

@@ -1,4 +1,5 @@
-"""Looking at a stack: the one DescribeStacks lookup, whether it can take a change set now, and poll pacing."""
+"""Looking at a stack: the one DescribeStacks lookup, whether it can take a change set now, poll pacing,
+and the stacks of an environment left under an older name."""
 from __future__ import annotations
 
 import time
@@ -13,6 +14,9 @@ POLL_FIRST_S, POLL_GROWTH = 0.2, 1.5
 CHANGE_SET_POLL_MAX_S, STACK_POLL_MAX_S = 2.0, 5.0
 CHANGE_SET_TIMEOUT_S = 15 * 60
 BUSY_SUFFIX = "_IN_PROGRESS"
+# The outputs every environment's stack has (templates/outputs): with the Environment tag and the
+# `-<env>` suffix of its name, what tells a blueprint stack of the environment from any other stack.
+ENVIRONMENT_OUTPUTS = frozenset({"ApiEndpoint", "TableName", "FunctionName", "ApiKeyId"})
 
 
 def poll_delays(timeout_s: float, max_s: float = STACK_POLL_MAX_S) -> Iterator[float]:
@@ -86,3 +90,26 @@ def existing_stack(cfn: Any, stack_name: str, env: str, target_kind: str = "aws"
     if status.endswith(BUSY_SUFFIX) or status == "DELETE_FAILED":
         raise UserError(f"stack {stack_name} is {status}: wait for it to settle (`make status ENV={env}`) and retry")
     return stack
+
+
+def environment_stacks(cfn: Any, env: str, environment_tag: str, except_name: str) -> list[dict[str, Any]]:
+    """The region's stacks, other than `except_name`, that are blueprint stacks of this environment.
+
+    A stack named `<something>-<env>`, tagged Environment=<environment_tag>, with the outputs every
+    environment's stack has: what a renamed `service` leaves running beside the stack it now creates.
+    Decided from DescribeStacks alone (tags and outputs), so no rendered template carries a marker for it.
+    """
+    found: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = cfn.describe_stacks(**kwargs)
+        for stack in page.get("Stacks", []):
+            tags = {t.get("Key"): t.get("Value") for t in stack.get("Tags", [])}
+            outputs = {o.get("OutputKey") for o in stack.get("Outputs", [])}
+            if (stack["StackName"] != except_name and stack["StackName"].endswith(f"-{env}")
+                    and tags.get("Environment") == environment_tag and ENVIRONMENT_OUTPUTS <= outputs
+                    and stack["StackStatus"] not in ("DELETE_COMPLETE", "REVIEW_IN_PROGRESS")):
+                found.append(stack)
+        if not page.get("NextToken"):
+            return sorted(found, key=lambda s: s["StackName"])
+        kwargs["NextToken"] = page["NextToken"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -123,3 +124,67 @@ def test_cli_dispatches_local(tmp_path: Path, capsys):
     from blueprint.cli import main
     assert main(["--root", str(tmp_path), "local", "status"]) == 1
     assert "no local AWS is running" in capsys.readouterr().out
+
+
+def _servers(state_dir: Path) -> list[int]:
+    """The pids of the local AWS servers of this state folder, as /proc shows them."""
+    return sorted(s["pid"] for s in local._find_servers(state_dir))
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"port": 5000}'])
+def test_a_corrupt_state_file_never_leads_to_a_second_server(state_dir: Path, content: str, capsys):
+    endpoint = local.ensure_running(state_dir)
+    [pid] = _servers(state_dir)
+    (state_dir / "local-aws.json").write_text(content)
+    assert local.ensure_running(state_dir) == endpoint  # found in /proc, not started again
+    assert _servers(state_dir) == [pid]
+    assert "found the running local AWS" in capsys.readouterr().err
+    assert json.loads((state_dir / "local-aws.json").read_text())["pid"] == pid  # written again
+    (state_dir / "local-aws.json").write_text(content)
+    assert local.stop(state_dir) is True  # `local down` still finds and stops it
+    assert not _alive(pid) and _servers(state_dir) == []
+
+
+def test_a_missing_state_file_is_written_again_from_the_running_server(state_dir: Path):
+    endpoint = local.ensure_running(state_dir)
+    (state_dir / "local-aws.json").unlink()
+    assert local.status(state_dir)["endpoint"] == endpoint
+    assert local.ensure_running(state_dir) == endpoint and len(_servers(state_dir)) == 1
+
+
+def test_without_proc_a_corrupt_state_file_is_refused_clearly(state_dir: Path, monkeypatch):
+    state_dir.mkdir(parents=True)
+    (state_dir / "local-aws.json").write_text('{"pid": ')
+    monkeypatch.setattr(local, "PROC", state_dir / "no-proc-here")
+    for call in (local.ensure_running, local.stop):
+        with pytest.raises(UserError) as err:
+            call(state_dir)
+        message = str(err.value)
+        assert str(state_dir / "local-aws.json") in message and "corrupt or partial" in message
+        assert "blueprint.local.server" in message and "delete" in message
+
+
+def test_a_killed_server_is_reported_once_then_replaced(state_dir: Path, capsys):
+    local.ensure_running(state_dir)
+    killed = json.loads((state_dir / "local-aws.json").read_text())
+    os.kill(killed["pid"], signal.SIGKILL)
+    assert local.stopped_during_command(f"http://127.0.0.1:{killed['port']}/") is not None
+    assert local.stopped_during_command("http://127.0.0.1:1/") is None  # never ours: a plain "cannot reach"
+    assert local.main(Namespace(action="status", root=state_dir.parent)) == 1
+    assert f"started at {killed['started_at']}" in capsys.readouterr().out
+    endpoint = local.ensure_running(state_dir)
+    err = capsys.readouterr().err
+    assert f"note: the local AWS started at {killed['started_at']} (pid {killed['pid']}" in err
+    assert "is no longer running (killed?); the stacks it held are gone" in err
+    assert "make bootstrap ENV=<env> TARGET=local" in err and "starting a new, empty one" in err
+    assert local.ensure_running(state_dir) == endpoint
+    assert "no longer running" not in capsys.readouterr().err  # said once
+
+
+def test_commands_starting_together_start_one_server(state_dir: Path):
+    code = ("import sys; from blueprint.local import process; "
+            "print(process.ensure_running(sys.argv[1]))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(state_dir)], stdout=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    endpoints = {p.communicate(timeout=60)[0].strip() for p in procs}
+    assert len(endpoints) == 1 and len(_servers(state_dir)) == 1

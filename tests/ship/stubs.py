@@ -43,6 +43,7 @@ def record(**changes) -> ReviewRecord:
                   stack_version=f"UPDATE_COMPLETE {T0}", create=False, target="local", region="us-east-1",
                   template_file="generated/dev/template.yaml", template_sha256="0" * 64, package_sha256="1" * 64,
                   code_key="handler/" + "1" * 64 + ".zip", settings=SETTINGS, summary="0 to add, 1 to modify",
-                  reviewed_at="2026-01-01T00:00:00+00:00")
+                  reviewed_at="2026-01-01T00:00:00+00:00",
+                  spec_files={"blueprint.yaml": "2" * 64, "envs/dev.yaml": "3" * 64})
     values.update(changes)
     return ReviewRecord(**values)

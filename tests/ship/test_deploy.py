@@ -1,12 +1,16 @@
 """deploy's refusals before anything runs: another target, a changed template, a change set that cannot run as reviewed."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 
-from blueprint.errors import UserError
-from blueprint.ship.deploy import check_available, check_reviewed
+from blueprint.errors import DeployFailed, UserError
+from blueprint.ship import aws, deploy, records
+from blueprint.ship.deploy import check_available, check_reviewed, spec_warning
+from blueprint.ship.prepare import spec_digests
 from tests.ship.stubs import CS_ID, STACK_ID, T0, record, stack, stubbed
 
 
@@ -59,3 +63,44 @@ def test_check_available_refuses_obsolete_gone_superseded_and_changed():
     found, described = check_available(cfn, reviewed, "dev")
     assert found["StackId"] == STACK_ID and described["ChangeSetId"] == CS_ID
     stub.assert_no_pending_responses()
+
+
+def test_a_spec_edited_since_the_review_is_a_warning_naming_it_and_the_way_to_review_it(project):
+    reviewed = record(spec_files=spec_digests(project, ("blueprint.yaml", "envs/dev.yaml")))
+    assert spec_warning(project, "dev", reviewed) is None
+    path = project / "envs" / "dev.yaml"
+    path.write_text(path.read_text() + "table:\n  read_capacity: 9\n")
+    warning = spec_warning(project, "dev", reviewed)
+    assert warning.startswith("warning: envs/dev.yaml (edited) changed since change set bp-1 was reviewed")
+    assert "blueprint.yaml" not in warning.split(" changed since")[0]
+    assert "this deploy runs the reviewed generated/dev/template.yaml" in warning
+    assert "`make render`" in warning and "`make changeset ENV=dev TARGET=local`" in warning
+    path.unlink()
+    assert "envs/dev.yaml (deleted)" in spec_warning(project, "dev", reviewed)
+
+
+def test_the_replacement_guard_reads_the_change_set_not_the_record(project, monkeypatch):
+    """A record that lists nothing dangerous (a hand edit, an older tool) does not let a table replacement run."""
+    reviewed = record(summary="0 to add, 1 to modify, 0 to replace, 0 to remove")
+    path = records.write_record(project, "dev", reviewed)
+    path.write_text(json.dumps({**json.loads(path.read_text()), "dangerous": []}))
+    table = {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "items-dev-items"}}
+    renamed = {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "items-dev-items2"}}
+    cfn, stub = stubbed()
+    stub.add_response("describe_change_set", {**described_change_set(), "Changes": [{"Type": "Resource", "ResourceChange": {
+        "Action": "Modify", "LogicalResourceId": "Table", "ResourceType": "AWS::DynamoDB::Table", "Replacement": "True",
+        "PhysicalResourceId": "items-dev-items", "Details": []}}]},
+        {"ChangeSetName": CS_ID, "IncludePropertyValues": True})
+    session = SimpleNamespace(client=lambda service: cfn, target=aws.Target("local", "us-east-1", "http://127.0.0.1:1"))
+    monkeypatch.setattr(aws, "session_for", lambda *args: session)
+    monkeypatch.setattr(aws, "check_account", lambda *args: "123456789012")
+    monkeypatch.setattr(deploy, "check_reviewed", lambda *args: {"Resources": {"Table": renamed}})
+    monkeypatch.setattr(deploy, "check_available", lambda *args: (stack("UPDATE_COMPLETE"), described_change_set()))
+    monkeypatch.setattr(deploy, "template_of", lambda *args: {"Resources": {"Table": table}})
+    args = SimpleNamespace(root=project, env="dev", target="local", output="text", allow_replace=[])
+    with pytest.raises(DeployFailed) as err:
+        deploy.main(args)  # an ExecuteChangeSet would be an unexpected call to the stubbed client
+    assert "replaces or removes stateful resource(s) Table" in str(err.value)
+    assert "nothing was executed" in str(err.value) and "ALLOW_REPLACE=Table" in str(err.value)
+    stub.assert_no_pending_responses()
+    assert path.exists()  # nothing ran: the review still stands

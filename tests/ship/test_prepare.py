@@ -1,6 +1,8 @@
 """prepare: the spec validated and rendered afresh, a stale generated/ refused, one value for what follows."""
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from blueprint import cli
@@ -32,6 +34,8 @@ def test_prepare_gives_settings_tags_and_the_template_hash(project):
     assert prepared.template_text == text and prepared.template["Resources"]["Table"]["Type"] == "AWS::DynamoDB::Table"
     assert prepared.tags["Environment"] == "development" and prepared.settings.region == "us-east-1"
     assert prepared.building is None
+    assert set(prepared.spec_files) == {"blueprint.yaml", "envs/dev.yaml"}  # the files the spec came from
+    assert prepared.spec_files["envs/dev.yaml"] == hashlib.sha256((project / "envs" / "dev.yaml").read_bytes()).hexdigest()
     with pytest.raises(UserError, match="without its package"):
         prepared.package()
     boot = prepare(project, "dev", bootstrap=True)

@@ -69,3 +69,48 @@ def test_outputs_are_kept_beside_the_record_and_forgotten_with_it(tmp_path):
     assert json.loads(path.read_text()) == {"TableName": "t"}
     records.forget(tmp_path, "local", "dev")
     assert not path.exists() and records.take_record(tmp_path, "local", "dev") is None
+
+
+@pytest.mark.parametrize("action", ["read", "take", "write"])
+def test_a_directory_in_place_of_the_record_is_named_with_what_to_do(tmp_path, action):
+    path = env_state_dir(tmp_path, "local", "dev") / "changeset.json"
+    path.mkdir(parents=True)
+    with pytest.raises(UserError) as err:
+        {"read": lambda: records.read_record(tmp_path, "local", "dev"),
+         "take": lambda: records.take_record(tmp_path, "local", "dev"),
+         "write": lambda: records.write_record(tmp_path, "dev", record())}[action]()
+    message = str(err.value)
+    assert f"{path} is a directory" in message and f"rm -r {path}" in message
+    assert "make changeset ENV=dev TARGET=local" in message
+
+
+def test_an_unreadable_record_is_named_with_what_to_do(tmp_path, monkeypatch):
+    path = env_state_dir(tmp_path, "local", "dev") / "changeset.json"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\xff\xfe{")
+    with pytest.raises(UserError, match=r"is not text \(not UTF-8\), so not a review record: delete it"):
+        records.read_record(tmp_path, "local", "dev")
+    records.write_record(tmp_path, "dev", record())
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(path), "read_text", denied)
+    with pytest.raises(UserError) as err:
+        records.read_record(tmp_path, "local", "dev")
+    assert f"{path} cannot be read (Permission denied): fix its permissions or remove it" in str(err.value)
+
+
+def test_a_record_without_the_spec_digests_is_refused(tmp_path):
+    records.write_record(tmp_path, "dev", record())
+    path = env_state_dir(tmp_path, "local", "dev") / "changeset.json"
+    data = json.loads(path.read_text())
+    assert data["spec_files"] == {"blueprint.yaml": "2" * 64, "envs/dev.yaml": "3" * 64}
+    data["spec_files"] = {"envs/dev.yaml": 3}
+    path.write_text(json.dumps(data))
+    with pytest.raises(UserError, match="spec_files is"):
+        records.read_record(tmp_path, "local", "dev")
+    del data["spec_files"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(UserError, match="missing spec_files"):
+        records.read_record(tmp_path, "local", "dev")

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -38,3 +40,18 @@ def test_missing_or_malformed_stack_settings_are_a_user_error(tmp_path):
         path.write_text(text)
         with pytest.raises(UserError, match=said):
             stack_settings.read(tmp_path, "dev")
+
+
+def test_a_reader_that_goes_away_is_a_quiet_exit(tmp_path):
+    """`blueprint status | head -1`: the closed pipe ends the command with exit 0 and no traceback."""
+    code = ("import sys; from blueprint import cli; from blueprint.ship import stack_commands\n"
+            "def chatty(args):\n"
+            "    for _ in range(100000):\n"
+            "        print('stack items-dev: UPDATE_COMPLETE ' * 4)\n"
+            "stack_commands.status_main = chatty\n"
+            f"sys.exit(cli.main(['--root', {str(tmp_path)!r}, 'status', '--env', 'dev']))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(10) == b"stack item"
+    proc.stdout.close()  # as `head` does once it has its line
+    assert proc.wait(timeout=60) == 0
+    assert b"Traceback" not in proc.stderr.read()

@@ -46,3 +46,27 @@ def test_existing_stack_status_branches():
     for busy in ("UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "DELETE_FAILED"):
         with pytest.raises(UserError, match=f"is {busy}: wait for it to settle"):
             run(busy)
+
+
+def _outputs(*keys):
+    return [{"OutputKey": k, "OutputValue": "v"} for k in keys]
+
+
+def test_the_environments_stacks_under_other_names_are_found_by_tags_outputs_and_suffix():
+    full = _outputs("ApiEndpoint", "TableName", "FunctionName", "ApiKeyId")
+    tagged = [{"Key": "Environment", "Value": "development"}]
+    cfn, stub = stubbed()
+    stub.add_response("describe_stacks", {"Stacks": [
+        stack("CREATE_COMPLETE", "items-dev", Tags=tagged, Outputs=full),            # the renamed service's old stack
+        stack("CREATE_COMPLETE", "things-dev", Tags=tagged, Outputs=full),           # the one being created
+        stack("CREATE_COMPLETE", "items-prod", Tags=tagged, Outputs=full),           # another environment
+        stack("CREATE_COMPLETE", "legacy-dev", Tags=tagged, Outputs=_outputs("TableName")),  # not blueprint's
+    ], "NextToken": "n"}, {})
+    stub.add_response("describe_stacks", {"Stacks": [
+        stack("UPDATE_COMPLETE", "orders-dev", Tags=[{"Key": "Environment", "Value": "staging"}], Outputs=full),
+        stack("REVIEW_IN_PROGRESS", "empty-dev", Tags=tagged),
+        stack("UPDATE_ROLLBACK_COMPLETE", "old-dev", Tags=tagged, Outputs=full),
+    ]}, {"NextToken": "n"})
+    found = stacks.environment_stacks(cfn, "dev", "development", "things-dev")
+    assert [s["StackName"] for s in found] == ["items-dev", "old-dev"]
+    stub.assert_no_pending_responses()

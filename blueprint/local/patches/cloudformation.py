@@ -6,11 +6,13 @@ so the local AWS reviews and orders a change exactly as the offline plan sees it
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
 from moto.cloudformation import responses as cfn_responses
+from moto.cloudformation.exceptions import CloudFormationError
 
 from blueprint.cfn.diff import RESOURCE_ATTRIBUTES, diff_resource
 from blueprint.cfn.refs import dependencies
@@ -193,6 +195,53 @@ def change_set_execution() -> None:
     created before the failure are not rolled back, see docs/local-target.md), and after a successful one
     rebuilds the stack's parsed template, description, outputs and exports."""
     wrap(cfn_models.CloudFormationBackend, "execute_change_set", _make_execute_change_set)
+
+
+class InvalidChangeSetStatus(CloudFormationError):
+    """AWS's answer (HTTP 400) to executing a change set that is not CREATE_COMPLETE and AVAILABLE."""
+
+    code = "InvalidChangeSetStatus"
+
+
+# The local AWS serves requests on many threads without moto's lock (blueprint.local.fast): checking a
+# change set's status and claiming it must be one step, or two concurrent executions both pass the check.
+_EXECUTION_CLAIM = threading.Lock()
+
+
+def claim_for_execution(change_set: Any) -> None:
+    """Mark a change set EXECUTE_IN_PROGRESS, or raise InvalidChangeSetStatus as AWS does (its wording)."""
+    with _EXECUTION_CLAIM:
+        if change_set.status != "CREATE_COMPLETE":
+            raise InvalidChangeSetStatus(f"ChangeSet [{change_set.stack_id}] cannot be executed in its current "
+                                         f"status of [{change_set.status}]")
+        if change_set.execution_status != "AVAILABLE":
+            raise InvalidChangeSetStatus(f"ChangeSet [{change_set.stack_id}] cannot be executed in its current "
+                                         f"execution status of [{change_set.execution_status}]")
+        change_set.execution_status = "EXECUTE_IN_PROGRESS"
+
+
+@patch
+def change_set_execute_once() -> None:
+    """moto executes a change set as often as it is asked: a second ExecuteChangeSet of one that ran
+    already (EXECUTE_COMPLETE, EXECUTE_FAILED) applies its template again and succeeds, so two deploys
+    of one reviewed change set both "work". CloudFormation refuses it with InvalidChangeSetStatus (HTTP
+    400): "ChangeSet [<stack id>] cannot be executed in its current execution status of [...]" (or
+    "status of [...]" while the change set is not CREATE_COMPLETE). This patch checks and claims the
+    change set (ExecutionStatus EXECUTE_IN_PROGRESS) in one step under a lock before moto executes it,
+    and answers that error otherwise; an unknown change set is left to moto's own answer."""
+
+    def make(original):  # type: ignore[no-untyped-def]
+        def execute_change_set(self):  # type: ignore[no-untyped-def]
+            try:
+                change_set = self.cloudformation_backend.describe_change_set(self._get_param("ChangeSetName"))
+            except CloudFormationError:
+                change_set = None
+            if change_set is not None:
+                claim_for_execution(change_set)
+            return original(self)
+        return execute_change_set
+
+    wrap(cfn_responses.CloudFormationResponse, "execute_change_set", make)
 
 
 def dependency_order(resources: dict[str, Any], names: list[str]) -> list[str]:

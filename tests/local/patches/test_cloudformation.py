@@ -3,6 +3,7 @@ executed, updated, failed, deleted), their pure parts in-process, and a canary p
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import botocore.exceptions
 import pytest
@@ -122,6 +123,55 @@ def test_canary_failed_execution_raises_and_leaves_the_stack_in_review(plain):
     status = cfn.describe_stacks(StackName="canary")["Stacks"][0]["StackStatus"]
     S.still_broken(raised and status == "REVIEW_IN_PROGRESS",
                    "reports a failed change-set execution as a rolled-back stack", "change_set_execution")
+
+
+# ---- change_set_execute_once
+
+def _refusal(call) -> dict | None:
+    """The error a call answered (None when it succeeded)."""
+    try:
+        call()
+    except botocore.exceptions.ClientError as exc:
+        return {**exc.response["Error"], "http": exc.response["ResponseMetadata"]["HTTPStatusCode"]}
+    return None
+
+
+def _stack_events(cfn, stack_name: str) -> list[str]:
+    return [e["ResourceStatus"] for e in cfn.describe_stack_events(StackName=stack_name)["StackEvents"]
+            if e["ResourceType"] == "AWS::CloudFormation::Stack"]
+
+
+def test_an_executed_change_set_cannot_run_again(client):
+    cfn = client("cloudformation")
+    name = S.create_change_set(cfn, "once", S.cut(S.rendered("dev"), "Vpc"), "CREATE")
+    assert _refusal(lambda: cfn.execute_change_set(StackName="once", ChangeSetName=name)) is None
+    again = _refusal(lambda: cfn.execute_change_set(StackName="once", ChangeSetName=name))
+    assert again is not None and again["Code"] == "InvalidChangeSetStatus" and again["http"] == 400
+    stack_id = cfn.describe_stacks(StackName="once")["Stacks"][0]["StackId"]
+    assert again["Message"] == (f"ChangeSet [{stack_id}] cannot be executed in its current execution status "
+                                "of [EXECUTE_COMPLETE]")
+    assert _stack_events(cfn, "once").count("CREATE_COMPLETE") == 1  # the template was not applied twice
+    cfn.delete_stack(StackName="once")
+
+
+def test_two_executions_at_once_run_the_change_set_once(client):
+    cfn = client("cloudformation")
+    name = S.create_change_set(cfn, "twice", S.cut(S.rendered("dev"), "Vpc"), "CREATE")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda _: _refusal(lambda: cfn.execute_change_set(StackName="twice",
+                                                                                   ChangeSetName=name)), range(2)))
+    assert sorted(a["Code"] if a else "ok" for a in answers) == ["InvalidChangeSetStatus", "ok"]
+    assert cfn.describe_change_set(StackName="twice", ChangeSetName=name)["ExecutionStatus"] == "EXECUTE_COMPLETE"
+    assert _stack_events(cfn, "twice").count("CREATE_COMPLETE") == 1
+    cfn.delete_stack(StackName="twice")
+
+
+def test_canary_a_change_set_executes_twice(plain):
+    cfn = plain("cloudformation")
+    name = S.create_change_set(cfn, "canary", S.cut(S.rendered("dev"), "Vpc"), "CREATE")
+    cfn.execute_change_set(StackName="canary", ChangeSetName=name)
+    S.still_broken(_refusal(lambda: cfn.execute_change_set(StackName="canary", ChangeSetName=name)) is None,
+                   "refuses to execute a change set twice (InvalidChangeSetStatus)", "change_set_execute_once")
 
 
 # ---- change_set_dependency_order
