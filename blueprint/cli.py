@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{exc.prefix}{exc}", file=sys.stderr)
         return exc.exit_code
     except DeployFailed as exc:
-        print(f"deploy failed: {exc}", file=sys.stderr)
+        print(f"{exc.prefix}{exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

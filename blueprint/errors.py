@@ -1,4 +1,4 @@
-"""The two kinds of failure the CLI turns into exit codes: bad input (2) and a failed deploy (1)."""
+"""The failures the CLI turns into exit codes: bad input (2), a failed deploy or a guard's refusal (1)."""
 
 
 class UserError(Exception):
@@ -13,6 +13,13 @@ class UserError(Exception):
 
 
 class DeployFailed(Exception):
-    """AWS accepted the request but the change failed (or was refused on review). Exit code 1."""
+    """AWS accepted the request but the change failed. Exit code 1."""
 
     exit_code = 1
+    prefix = "deploy failed: "
+
+
+class Refused(DeployFailed):
+    """A guard refused to go on (a lock held, a dangerous replacement, drift, a quota): nothing was changed."""
+
+    prefix = "refused: "

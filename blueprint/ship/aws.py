@@ -37,6 +37,8 @@ DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Unr
 class LocalAwsGone(DeployFailed):
     """The local AWS stopped during the command: its stacks are gone, there is nothing left to follow."""
 
+    prefix = "error: "
+
 
 @dataclass(frozen=True)
 class Target:

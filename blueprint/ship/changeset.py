@@ -8,7 +8,6 @@ text and, under `previous_stacks`, in the JSON.
 """
 from __future__ import annotations
 
-import json
 import secrets
 import sys
 import time
@@ -181,16 +180,6 @@ def previous_note(prepared: Prepared, previous: dict[str, Any]) -> str:
             f"deletes only the stack the spec names now).{unprotect} If it is another service's stack, ignore this.")
 
 
-def emit(done: Submitted, output: str, previous: list[dict[str, Any]]) -> None:
-    """The review as report prints it; in JSON with `previous_stacks` beside its keys (always there, so CI
-    can read it), in text followed by a note per previous stack."""
-    if output == "json":
-        print(json.dumps({**report.to_json(done.review), "previous_stacks": previous}, indent=2, sort_keys=True,
-                         default=str))
-        return
-    report.emit(done.review, output)
-
-
 def discard_change_set(cfn: Any, record: records.ReviewRecord, region: str) -> None:
     """Delete the change set a replaced record named, so reviews leave no change sets behind in AWS."""
     import botocore.exceptions as bx
@@ -247,12 +236,13 @@ def _changeset(args: Namespace, root: Path, env: str, kind: str) -> int:
         prepared.settle()
     if done.no_changes:
         if args.output == "json":
-            emit(done, "json", previous)
+            report.emit(done.review, "json", {"previous_stacks": previous})
         else:
             print(f"no changes: {prepared.stack_name} already runs this template and package in "
                   f"{session.target.describe()} (the empty change set was deleted)")
         return 0
-    emit(done, args.output, previous)
+    # previous_stacks is always in the JSON, so CI can read it; text gets a note per stack below.
+    report.emit(done.review, args.output, {"previous_stacks": previous})
     for stack in previous:
         print(previous_note(prepared, stack), file=out)
     records.write_record(root, env, records.ReviewRecord(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from blueprint.errors import DeployFailed
+from blueprint.errors import DeployFailed, Refused
 from blueprint.ship import aws
 from blueprint.ship.events import EventStream, failure_message, follow
 from blueprint.ship.review import Review
@@ -19,7 +19,7 @@ def check_dangerous(review: Review, allowed: list[str], env: str, command: str =
     refused = [lid for lid in review.dangerous if lid not in allowed]
     if refused:
         ids = ",".join(refused)
-        raise DeployFailed(
+        raise Refused(
             f"change set {review.change_set_name} replaces or removes stateful resource(s) {', '.join(refused)} "
             f"(their data would be lost); nothing was executed. If that is intended, run "
             f"`make {command} ENV={env} ALLOW_REPLACE={ids}` "
@@ -48,7 +48,7 @@ def execute(cfn: Any, change_set_id: str, stack_id: str, env: str, target_kind: 
         if aws.error_code(exc) != "InvalidChangeSetStatus":
             raise
         # Checked as AVAILABLE moments ago: something else (another checkout, the console) ran it since.
-        raise DeployFailed(
+        raise Refused(
             f"CloudFormation refused to execute change set {change_set_label(change_set_id)}: "
             f"{aws.error_message(exc)}. It ran already or the stack changed since the check, started by "
             f"something else; this command executed nothing. See `{aws.make_command('status', env, target_kind)}`, "

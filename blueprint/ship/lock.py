@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from blueprint.errors import DeployFailed, UserError
+from blueprint.errors import Refused, UserError
 from blueprint.ship.aws import make_command
 from blueprint.state import bootstrap_lock_path, lock_path
 
@@ -60,7 +60,7 @@ def _open(path: Path) -> int:
 
 @contextlib.contextmanager
 def hold(path: Path, what: str, command: str, advice: str, out: Any = None) -> Iterator[None]:
-    """Hold the lock at `path` for the block; DeployFailed naming the holder when another command has it.
+    """Hold the lock at `path` for the block; Refused (exit 1) naming the holder when another command has it.
 
     `what` names the locked thing ("stack items-dev on the local target"), `command` this command as
     the refusal of another shows it, `advice` how to follow the holder's work (`make status ...`).
@@ -76,7 +76,7 @@ def hold(path: Path, what: str, command: str, advice: str, out: Any = None) -> I
                 time.sleep(0.05)
                 holder = _read(fd)
             stop = f"`kill {holder['pid']}`" if holder else "it"
-            raise DeployFailed(
+            raise Refused(
                 f"{what} is locked by {describe(holder)}: another command is changing it, so this one did "
                 f"nothing. Wait for it to finish ({advice}), then run this again; if that process is stuck, "
                 f"stop {stop}: the lock is freed when it exits") from None

@@ -251,9 +251,10 @@ def to_json(review: Review) -> dict[str, Any]:
     }
 
 
-def emit(review: Review, output: str = "text") -> None:
+def emit(review: Review, output: str = "text", extra: dict[str, Any] | None = None) -> None:
+    """Print the review; `extra` adds keys beside the review's own in JSON (text notes are the caller's)."""
     if output == "json":
-        print(json.dumps(to_json(review), indent=2, sort_keys=True, default=str))
+        print(json.dumps({**to_json(review), **(extra or {})}, indent=2, sort_keys=True, default=str))
         return
     print(format_text(review, arrow()))
 
