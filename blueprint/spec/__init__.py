@@ -1,6 +1,8 @@
 """Stage 1 of the pipeline: the spec files in, validated data classes out.
 
   load      read blueprint.yaml and envs/<env>.yaml, deep-merge them, remember every value's file:line
+  yamlread  one file's YAML as data, with the limits (depth, aliases, documents) checked as it is read
+  scalars   what a YAML scalar means, so that this tool and the editor (YAML 1.2) read it alike
   schema    the JSON Schema of the merged spec, its errors told as people read them
   rules     the cross-field rules, one a file
   validate  both, located: `FILE:LINE: key: what is wrong (what is allowed)`; the `validate` command

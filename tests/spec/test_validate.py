@@ -154,7 +154,7 @@ def test_new_user_sets_prod_read_capacity_to_3(project):
 
 @pytest.mark.parametrize("args, code, text", [
     (["render", "--env", "qa"], 2, "no file envs/qa.yaml"),
-    (["validate", "--env", "Prod"], 2, "no file envs/Prod.yaml"),
+    (["validate", "--env", "Prod"], 2, "environment 'Prod': not an environment name"),
     (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
     (["deploy"], 2, "the following arguments are required: --env"),
 ])
