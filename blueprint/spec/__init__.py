@@ -4,6 +4,7 @@
   yamlread  one file's YAML as data, with the limits (depth, aliases, documents) checked as it is read
   scalars   what a YAML scalar means, so that this tool and the editor (YAML 1.2) read it alike
   schema    the JSON Schema of the merged spec, its errors told as people read them
+  ecma      ECMA-262 regular expressions on Python's `re`: what the schema's patterns mean
   rules     the cross-field rules, one a file
   validate  both, located: `FILE:LINE: key: what is wrong (what is allowed)`; the `validate` command
   model     the validated spec as frozen data classes: what every later stage reads

@@ -1,16 +1,19 @@
 """The JSON Schema of the merged spec (schema/blueprint.schema.json) and its errors told as people read them.
 
 Each error becomes `(key path, "what is wrong (what is allowed)")`; blueprint.spec.validate adds the
-file and line.
+file and line. Patterns are matched as ECMA-262 (blueprint.spec.ecma), as JSON Schema and editors
+read them, and a number must be finite: the schema file itself stays standard JSON Schema.
 """
 from __future__ import annotations
 
 import difflib
 import json
+import math
 from functools import cache
 from pathlib import Path
 from typing import Any, Iterator
 
+from blueprint.spec import ecma
 from blueprint.spec.load import KeyPath
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent.parent / "schema" / "blueprint.schema.json"
@@ -21,12 +24,60 @@ def schema() -> dict[str, Any]:
     return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
 
 
+def _is_number(checker, value: Any) -> bool:
+    # JSON has no NaN or infinity: YAML's .nan and .inf are not numbers any key takes.
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def _is_integer(checker, value: Any) -> bool:
+    return _is_number(checker, value) and (isinstance(value, int) or value.is_integer())
+
+
+def _pattern(validator, pattern: str, instance: Any, schema: dict[str, Any]):
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not ecma.search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator, patterns: dict[str, Any], instance: Any, schema: dict[str, Any]):
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if ecma.search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
 @cache
 def _validator():
-    from jsonschema import Draft202012Validator  # imported here: only validation pays for it
+    from jsonschema import Draft202012Validator, validators  # imported here: only validation pays for it
 
+    # Patterns mean what they mean in an editor (ECMA-262), not what Python's `re` makes of them;
+    # `propertyNames` reaches `pattern` through its subschema. The schema file stays standard.
+    checker = Draft202012Validator.TYPE_CHECKER.redefine_many({"number": _is_number, "integer": _is_integer})
+    validator = validators.extend(Draft202012Validator, {"pattern": _pattern, "patternProperties": _pattern_properties},
+                                  type_checker=checker)
     # The schema itself is checked against the metaschema by the tests, not on every run (34 ms).
-    return Draft202012Validator(schema())
+    return validator(schema())
+
+
+def normalised(data: Any, node: dict[str, Any] | None = None) -> Any:
+    """Valid data with every value of an `integer` key as a Python int (JSON Schema also calls 5.0 one,
+    but rendering writes a float with its decimal point, and a property AWS reads as an integer must
+    not get `5.0`).
+    """
+    node = schema() if node is None else node
+    if node.get("type") == "integer" and isinstance(value := data, float):
+        return int(value)
+    if isinstance(data, dict):
+        props, extra = node.get("properties", {}), node.get("additionalProperties")
+        return {k: normalised(v, props.get(k, extra if isinstance(extra, dict) else {})) for k, v in data.items()}
+    if isinstance(data, list):
+        return [normalised(v, node.get("items", {})) for v in data]
+    return data
 
 
 def schema_problems(data: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
@@ -51,26 +102,41 @@ def _explain(err) -> Iterator[tuple[KeyPath, str]]:
                 yield path, f"missing required key '{key}' ({what})" if what else f"missing required key '{key}'"
     elif "propertyNames" in err.schema_path:
         names_schema = err.parent.schema if err.parent is not None else sub
-        yield path + (value,), f"'{value}' is not allowed as a key ({names_schema.get('description', sub.get('description', err.message))})"
+        what = names_schema.get("description", sub.get("description", err.message))
+        yield path + (value,), f"{shown(value)} is not allowed as a key ({what})"
     else:
         yield path, f"{_what_is_wrong(kind, value, err)} ({_allowed(sub)})"
 
 
+def shown(value: Any) -> str:
+    """A value as the message shows it: JSON for scalars (YAML's spelling for .nan and .inf), long text cut."""
+    if isinstance(value, dict):
+        return "a map"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if value != value else (".inf" if value > 0 else "-.inf")
+    text = json.dumps(value) if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+    return text if len(text) <= 64 else text[:60] + "...\"" * isinstance(value, str) + "..." * (not isinstance(value, str))
+
+
 def _what_is_wrong(kind: str, value: Any, err) -> str:
-    shown = json.dumps(value) if not isinstance(value, (dict, list)) else ("a map" if isinstance(value, dict) else "a list")
+    text = shown(value)
     if kind == "type":
         expected = err.validator_value
+        if isinstance(value, float) and not math.isfinite(value) and expected in ("number", "integer"):
+            return f"{text} is not a finite number, expected {_article(expected)}"
         hint = f' — quote it: "{value}"' if expected == "string" and isinstance(value, (int, float)) and not isinstance(value, bool) else ""
-        got = f"{shown} is {_json_type(value)}" if not isinstance(value, (dict, list)) else f"got {shown}"
+        got = f"{text} is {_json_type(value)}" if not isinstance(value, (dict, list)) else f"got {text}"
         return f"{got}, expected {_article(expected)}{hint}"
     if kind in ("minimum", "exclusiveMinimum"):
-        return f"{shown} is below the floor of {err.validator_value}" + (" (exclusive)" if kind == "exclusiveMinimum" else "")
+        return f"{text} is below the floor of {err.validator_value}" + (" (exclusive)" if kind == "exclusiveMinimum" else "")
     if kind in ("maximum", "exclusiveMaximum"):
-        return f"{shown} is above the ceiling of {err.validator_value}"
+        return f"{text} is above the ceiling of {err.validator_value}"
     if kind == "enum":
-        return f"{shown} is not an accepted value"
+        return f"{text} is not an accepted value"
     if kind == "pattern":
-        return f"{shown} has the wrong form"
+        return f"{text} has the wrong form"
     if kind == "uniqueItems":
         return "the list repeats an item"
     if kind == "minItems":

@@ -30,6 +30,15 @@ def run(project, capsys, *args: str) -> tuple[int, str, str]:
 # name -> (what envs/dev.yaml adds, what the message says). Before this check each of these was
 # accepted, silently changed, refused for a misleading reason, a traceback, or a hang.
 BAD = {
+    # patterns: Python's `$` let a final newline through
+    "block-scalar-service": ("service: |\n  items\n", 'service: "items\\n" has the wrong form'),
+    "newline-region": ('region: "us-east-1\\n"\n', 'region: "us-east-1\\n" has the wrong form'),
+    "block-tag-value": ("tags:\n  Team: |\n    platform\n", 'tags.Team: "platform\\n" has the wrong form'),
+    # numbers
+    "nan-rate": ("api:\n  throttle:\n    rate_limit: .nan\n", "rate_limit: .nan is not a finite number"),
+    "inf-quota": ("api:\n  quota:\n    limit: .inf\n    period: DAY\n", "limit: .inf is not a finite number"),
+    "huge-quota": ("api:\n  quota:\n    limit: 1.0e+29\n    period: DAY\n", "above the ceiling of 2147483647"),
+    "int32-quota": ("api:\n  quota:\n    limit: 2147483648\n    period: MONTH\n", "above the ceiling of 2147483647"),
     # YAML itself
     "alias-bomb": (billion_laughs(), "aliases copy in more than 10000 nodes"),
     "recursive-alias": ("x: &x [*x]\n", "a recursive alias"),

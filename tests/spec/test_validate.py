@@ -63,7 +63,7 @@ def test_the_committed_specs_are_valid():
     ("region: 5\n", 'envs/dev.yaml:2: region: 5 is an integer, expected a string — quote it: "5"'),
     ("account_id: 123456789012\n", 'envs/dev.yaml:2: account_id: 123456789012 is an integer, expected a string — quote it: "123456789012"'),
     ("table: []\n", "envs/dev.yaml:2: table: got a list, expected a map"),
-    ("tags:\n  Environment: prod\n", "envs/dev.yaml:3: tags.Environment: 'Environment' is not allowed as a key"),
+    ("tags:\n  Environment: prod\n", 'envs/dev.yaml:3: tags.Environment: "Environment" is not allowed as a key'),
     ("tags:\n  Team: 'a#b'\n", 'envs/dev.yaml:3: tags.Team: "a#b" has the wrong form'),
     ("service: Items\n", 'envs/dev.yaml:2: service: "Items" has the wrong form'),
 ])
