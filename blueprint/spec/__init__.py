@@ -8,5 +8,6 @@
   rules     the cross-field rules, one a file
   validate  both, located: `FILE:LINE: key: what is wrong (what is allowed)`; the `validate` command
   model     the validated spec as frozen data classes: what every later stage reads
+  pysource  constants read from other parts of the project's source without importing them
   docs      the README's spec reference and the override schema, derived from the schema
 """

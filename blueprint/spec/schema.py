@@ -2,11 +2,13 @@
 
 Each error becomes `(key path, "what is wrong (what is allowed)")`; blueprint.spec.validate adds the
 file and line. Patterns are matched as ECMA-262 (blueprint.spec.ecma), as JSON Schema and editors
-read them, and a number must be finite: the schema file itself stays standard JSON Schema.
+read them, a number must be finite, and validation costs what the schema's size limits allow, not
+what the input holds: the schema file itself stays standard JSON Schema.
 """
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import math
 from functools import cache
@@ -17,6 +19,7 @@ from blueprint.spec import ecma
 from blueprint.spec.load import KeyPath
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent.parent / "schema" / "blueprint.schema.json"
+MAX_UNKNOWN_KEYS = 20  # named one by one; a file of 16,000 typos gets 20 lines and a count
 
 
 @cache
@@ -82,8 +85,37 @@ def normalised(data: Any, node: dict[str, Any] | None = None) -> Any:
 
 def schema_problems(data: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
     """Every way `data` breaks the schema, as (key path, explanation)."""
-    for err in _validator().iter_errors(data):
+    too_big: list[tuple[KeyPath, str]] = []
+    bounded = _bounded(data, schema(), (), too_big)
+    yield from too_big
+    for err in _validator().iter_errors(bounded):
         yield from _explain(err)
+
+
+def _bounded(data: Any, node: dict[str, Any], path: KeyPath, too_big: list[tuple[KeyPath, str]]) -> Any:
+    """`data` cut to the sizes the schema allows (maxItems, maxProperties), each cut reported once.
+
+    Every list and open map in the schema has a size limit (a test checks), so validation costs what
+    the schema allows, not what the input holds: a 1 MB list is refused by its length, and its
+    19,000th item is never looked at.
+    """
+    if isinstance(data, list):
+        limit = node.get("maxItems")
+        if limit is not None and len(data) > limit:
+            too_big.append((path, f"the list has {len(data)} items, more than {limit} ({_allowed(node)})"))
+            data = data[:limit]
+        items = node.get("items", {})
+        return [_bounded(v, items, path + (i,), too_big) for i, v in enumerate(data)]
+    if isinstance(data, dict):
+        limit = node.get("maxProperties")
+        if limit is not None and len(data) > limit:
+            too_big.append((path, f"{len(data)} keys, more than {limit} ({_allowed(node)})"))
+            data = dict(itertools.islice(data.items(), limit))
+        props, extra = node.get("properties", {}), node.get("additionalProperties")
+        return {k: _bounded(v, props[k] if k in props else extra, path + (k,), too_big)
+                if k in props or isinstance(extra, dict) else v  # an unknown key: refused as a whole
+                for k, v in data.items()}
+    return data
 
 
 def _explain(err) -> Iterator[tuple[KeyPath, str]]:
@@ -91,10 +123,14 @@ def _explain(err) -> Iterator[tuple[KeyPath, str]]:
     kind, sub, value = err.validator, err.schema, err.instance
     if kind == "additionalProperties" and isinstance(value, dict):
         allowed = sorted(sub.get("properties", {}))
-        for key in sorted(set(value) - set(allowed), key=str):
+        unknown = sorted(set(value) - set(allowed), key=str)
+        for key in unknown[:MAX_UNKNOWN_KEYS]:
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'? " if close else ""
             yield path + (key,), f"unknown key '{key}' ({hint}allowed here: {', '.join(allowed)})"
+        if len(unknown) > MAX_UNKNOWN_KEYS:
+            yield path, (f"{len(unknown) - MAX_UNKNOWN_KEYS} more unknown keys besides those "
+                         f"(allowed here: {', '.join(allowed)})")
     elif kind == "required":
         for key in err.validator_value:
             if key not in value:
@@ -103,7 +139,7 @@ def _explain(err) -> Iterator[tuple[KeyPath, str]]:
     elif "propertyNames" in err.schema_path:
         names_schema = err.parent.schema if err.parent is not None else sub
         what = names_schema.get("description", sub.get("description", err.message))
-        yield path + (value,), f"{shown(value)} is not allowed as a key ({what})"
+        yield path + (value,), f"{shown(value)} is not allowed as a key (allowed: {_lower_first(what)})"
     else:
         yield path, f"{_what_is_wrong(kind, value, err)} ({_allowed(sub)})"
 
@@ -141,8 +177,14 @@ def _what_is_wrong(kind: str, value: Any, err) -> str:
         return "the list repeats an item"
     if kind == "minItems":
         return f"the list needs at least {err.validator_value} item(s)"
-    if kind in ("maxLength", "maxProperties"):
-        return f"too long (at most {err.validator_value})"
+    if kind == "maxItems":
+        return f"the list has {len(value)} items, more than {err.validator_value}"
+    if kind == "maxProperties":
+        return f"{len(value)} keys, more than {err.validator_value}"
+    if kind == "maxLength":
+        return f"{text} is {len(value)} characters, more than {err.validator_value}"
+    if kind == "minLength":
+        return f"{text} is shorter than {err.validator_value} character(s)"
     return err.message
 
 
@@ -156,7 +198,11 @@ def _allowed(sub: dict[str, Any]) -> str:
         if lo is not None and hi is not None:
             return f"allowed: {noun} from {lo} to {hi}"
         return f"allowed: {noun} {'>= ' + str(lo) if lo is not None else '<= ' + str(hi)}"
-    return sub.get("description", "see the spec reference in README.md")
+    return "allowed: " + _lower_first(sub.get("description", "see the spec reference in README.md"))
+
+
+def _lower_first(text: str) -> str:
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]  # "IPv4 CIDR" keeps its capital
 
 
 def _json_type(value: Any) -> str:

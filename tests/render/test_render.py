@@ -136,7 +136,8 @@ def spec_data(draw):
         description=draw(st.text(max_size=40)),
         tags=draw(st.dictionaries(st.from_regex(r"[A-Za-z][A-Za-z0-9 _.:/=+@-]{0,20}", fullmatch=True).filter(
             lambda k: k != "Environment" and not k.startswith("aws:")),
-            st.from_regex(r"[A-Za-z0-9 _.:/=+@-]{0,30}", fullmatch=True), max_size=5)),
+            st.from_regex(r"[A-Za-z0-9 _.:/=+@-]{1,30}", fullmatch=True).filter(lambda v: not v.lower().startswith("aws:")),
+            max_size=5)),
     )
     data["network"].update(az_count=draw(st.integers(2, 4)), flow_logs=draw(st.booleans()))
     read, write = draw(st.integers(5, 40000)), draw(st.integers(5, 40000))

@@ -55,6 +55,22 @@ BAD = {
     "yes-value": ("api:\n  caching: yes\n", "api.caching: yes is read as true by YAML 1.1 (this tool) but as text"),
     "octal": ("function:\n  memory_mb: 0400\n", "function.memory_mb: 0400 is read as 256 by YAML 1.1"),
     "sexagesimal": ("function:\n  memory_mb: 4:16\n", "function.memory_mb: 4:16 is read as 256"),
+    # AWS's limits
+    "long-tag-key": ("tags:\n  " + "k" * 128 + ": v\n", "is not allowed as a key (allowed: a tag key: 1-127"),
+    "empty-tag-value": ("tags:\n  Team: ''\n", 'tags.Team: "" has the wrong form'),
+    "aws-prefix-any-case": ("tags:\n  AwS:x: v\n", '"AwS:x" is not allowed as a key'),
+    "aws-prefix-value": ("tags:\n  Team: aws:x\n", 'tags.Team: "aws:x" has the wrong form'),
+    "name-tag": ("tags:\n  Name: x\n", '"Name" is not allowed as a key'),
+    "case-only-duplicate": ("tags:\n  owner: x\n", "differs from tags.Owner only in letter case"),
+    "too-many-origins": ("api:\n  cors:\n    allow_origins: [" + ", ".join(f"https://a{i}.example.com" for i in range(11)) + "]\n",
+                         "the list has 11 items, more than 10"),
+    "too-many-routes": ("api:\n  routes:\n" + "".join(f"    - path: /r{i}\n      methods: [GET]\n" for i in range(301)),
+                        "api.routes: the list has 301 items, more than 300"),
+    "too-many-resources": ("api:\n  routes:\n" + "".join(f"    - path: /r{i}/x\n      methods: [GET]\n" for i in range(151)),
+                           "more than its 300 per API"),
+    # cross-field
+    "ttl-is-version": ("table:\n  ttl:\n    attribute: version\n", 'table.ttl.attribute: "version" is an attribute the handler writes'),
+    "ttl-is-createdAt": ("table:\n  ttl:\n    attribute: createdAt\n", '"createdAt" is an attribute the handler writes'),
 }
 
 

@@ -91,6 +91,7 @@ def check(project, body: str) -> list[str]:
      'envs/dev.yaml:5: api.cors.allow_origins[0]: "https://a.example.com\\n" has the wrong form'),
     ("api:\n  routes:\n    - path: \"/items\\n\"\n      methods: [GET]\n",
      'envs/dev.yaml:4: api.routes[0].path: "/items\\n" has the wrong form'),
+    ("description: \"two\\nlines\"\n", 'envs/dev.yaml:2: description: "two\\nlines" has the wrong form'),
 ])
 def test_a_trailing_newline_never_passes_a_pattern(project, body, expected):
     found = check(project, body)
