@@ -9,5 +9,6 @@
   validate  both, located: `FILE:LINE: key: what is wrong (what is allowed)`; the `validate` command
   model     the validated spec as frozen data classes: what every later stage reads
   pysource  constants read from other parts of the project's source without importing them
-  docs      the README's spec reference and the override schema, derived from the schema
+  runtimes  the offered Lambda runtimes, from cfn-lint's data and the package step's targets
+  docs      the README's spec reference, the override schema and the schema's runtimes (`make docs`)
 """

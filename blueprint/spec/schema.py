@@ -68,16 +68,18 @@ def _validator():
 
 
 def normalised(data: Any, node: dict[str, Any] | None = None) -> Any:
-    """Valid data with every value of an `integer` key as a Python int (JSON Schema also calls 5.0 one,
-    but rendering writes a float with its decimal point, and a property AWS reads as an integer must
-    not get `5.0`).
+    """Valid data as the model takes it: every schema `default` of a key left out filled in, and every
+    value of an `integer` key a Python int (JSON Schema also calls 5.0 one, but rendering writes a
+    float with its decimal point, and a property AWS reads as an integer must not get `5.0`).
     """
     node = schema() if node is None else node
     if node.get("type") == "integer" and isinstance(value := data, float):
         return int(value)
     if isinstance(data, dict):
         props, extra = node.get("properties", {}), node.get("additionalProperties")
-        return {k: normalised(v, props.get(k, extra if isinstance(extra, dict) else {})) for k, v in data.items()}
+        out = {k: normalised(v, props.get(k, extra if isinstance(extra, dict) else {})) for k, v in data.items()}
+        out.update({k: sub["default"] for k, sub in props.items() if k not in out and "default" in sub})
+        return out
     if isinstance(data, list):
         return [normalised(v, node.get("items", {})) for v in data]
     return data
