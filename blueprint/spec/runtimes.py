@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from blueprint.cfn import schemas
+from blueprint.errors import UserError
 from blueprint.spec.pysource import constant
 
 PACKAGE_MODULE, PACKAGE_VERSIONS = "blueprint/ship/package.py", "PYTHON_VERSIONS"
@@ -30,7 +31,7 @@ def aws_python_runtimes(today: date) -> list[str]:
     lambda_schema = schemas.provider_schema("AWS::Lambda::Function")
     data = schemas.cfnlint_data()
     if lambda_schema is None or data is None:
-        raise LookupError("cfn-lint's data is not installed: run `make install`")
+        raise UserError("cfn-lint's data is not installed, and the offered runtimes are read from it: run `make install`")
     lifecycle = json.loads((data / LIFECYCLE).read_text(encoding="utf-8"))
     offered = []
     for runtime in lambda_schema["properties"]["Runtime"]["enum"]:
@@ -51,7 +52,8 @@ def runtime_schema(today: date) -> dict[str, Any]:
     built = set(buildable())
     offered = [r for r in aws if r in built]
     if not offered:
-        raise LookupError(f"no runtime is both offered by AWS ({', '.join(aws)}) and built by {PACKAGE_MODULE}")
+        raise UserError(f"no runtime is both offered by AWS ({', '.join(aws)}) and built by {PACKAGE_MODULE}: "
+                        "add a target there before `make docs` can offer one")
     default = offered[-1]
     text = (f"Python runtime of the function (default {default}). Offered, as `make docs` generates them: the Python "
             "runtimes in cfn-lint's Lambda schema that its runtime lifecycle data has not deprecated and that the "
