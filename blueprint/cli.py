@@ -31,8 +31,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _env_name(text: str) -> str:
+    """An environment's name for argparse, checked before any command builds a path from it (exit 2)."""
+    from blueprint.spec.load import check_env_name  # the one name rule; loaded only by commands taking --env
+
+    try:
+        return check_env_name(text)
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _env_option(p: argparse.ArgumentParser, required: bool) -> None:
-    p.add_argument("--env", "-e", required=required, action="append" if not required else "store",
+    p.add_argument("--env", "-e", required=required, action="append" if not required else "store", type=_env_name,
                    help="environment name (a file envs/<env>.yaml)" + ("" if required else "; repeat for several, default all"))
 
 

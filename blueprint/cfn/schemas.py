@@ -1,4 +1,4 @@
-"""The resource provider schemas cfn-lint ships, read as data: which properties force a replacement.
+"""The resource provider schemas cfn-lint ships, read as data: which properties force a replacement, which types take tags.
 
 A changed property listed in a type's `createOnlyProperties` means CloudFormation must create a new
 resource (Replacement True). Without a schema (cfn-lint not installed, or a type it does not know) the
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,22 @@ CREATE_ONLY_EXTRA = {
 
 
 @cache
-def _schema_index() -> tuple[dict[str, str], Path] | None:
-    """cfn-lint's us-east-1 provider index (type -> schema file digest) and its schema folder."""
+def cfnlint_data() -> Path | None:
+    """cfn-lint's data folder (schemas, AdditionalSpecs), or None when cfn-lint is not installed."""
     # Locate the package without importing it: importing cfnlint costs half a second.
     spec = importlib.util.find_spec("cfnlint")
     if spec is None or not spec.submodule_search_locations:
         return None
-    base = Path(list(spec.submodule_search_locations)[0]) / "data" / "schemas"
+    return Path(list(spec.submodule_search_locations)[0]) / "data"
+
+
+@cache
+def _schema_index() -> tuple[dict[str, str], Path] | None:
+    """cfn-lint's us-east-1 provider index (type -> schema file digest) and its schema folder."""
+    data = cfnlint_data()
+    if data is None:
+        return None
+    base = data / "schemas"
     index = base / "providers" / "us-east-1.json"
     if not index.is_file():
         return None
@@ -45,6 +55,37 @@ def provider_schema(resource_type: str) -> dict[str, Any] | None:
     if path is None or not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Tagging:
+    """How a resource type takes tags, from its provider schema's `tagging` and its tag property."""
+
+    taggable: bool
+    tag_property: str | None = None  # e.g. "Tags"
+    shape: str | None = None  # "list" (of {Key, Value}) or "map" (key -> value)
+
+
+@cache
+def tagging(resource_type: str) -> Tagging | None:
+    """Whether and how a resource type takes tags; None when cfn-lint has no schema for it.
+
+    `tagging.taggable` defaults to true in the registry's schema format, but a type with no tag
+    property cannot carry any, so both must hold.
+    """
+    schema = provider_schema(resource_type)
+    if schema is None:
+        return None
+    info = schema.get("tagging", {})
+    pointer = info.get("tagProperty", "/properties/Tags")
+    name = pointer.rsplit("/", 1)[-1] if pointer.startswith("/properties/") else None
+    prop = schema.get("properties", {}).get(name) if name else None
+    if not info.get("taggable", True) or prop is None:
+        return Tagging(taggable=False)
+    if "$ref" in prop:
+        prop = schema.get("definitions", {}).get(prop["$ref"].rsplit("/", 1)[-1], prop)
+    shape = "list" if prop.get("type") == "array" else "map"
+    return Tagging(taggable=True, tag_property=name, shape=shape)
 
 
 @cache

@@ -1,12 +1,15 @@
 """The one template toolkit: how a value reaches the YAML, and the Jinja environment that enforces it.
 
 Every value goes through a quoting filter (`q`) or one of the helpers below, and Jinja's `finalize`
-refuses any string that did not, so no spec value can change the template's structure.
+refuses any string that did not, so no spec value can change the template's structure. Numbers
+reach the YAML through `number`, in a form YAML reads back as that same number.
 """
 from __future__ import annotations
 
 import json
+import math
 import re
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -89,10 +92,30 @@ def compact_json(value: Any) -> Quoted:
     return quote(json.dumps(value, sort_keys=True, separators=(",", ":")))
 
 
+def number(value: Any) -> str:
+    """A number as YAML text that CloudFormation's YAML (1.1, as PyYAML) reads back as that same number.
+
+    Python's own spelling fails for some: `str(1e-07)` is "1e-07", which YAML 1.1 reads as text (its
+    floats need a point and a signed exponent), and nan/inf have no JSON value at all. So a float is
+    written in plain positional notation with a point (the shortest digits that round-trip), an int
+    in decimal, and anything non-finite is refused: the schema lets none through, so it is a bug.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UserError(f"internal: {value!r} is not a number")
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        raise UserError(f"internal: {value!r} cannot be written in a template (no JSON or CloudFormation value)")
+    text = format(Decimal(repr(value)), "f")  # repr: the shortest round-trip digits; "f": never an exponent
+    return text if "." in text else text + ".0"
+
+
 def _finalize(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float, Quoted)):
+    if isinstance(value, (int, float)):
+        return number(value)
+    if isinstance(value, Quoted):
         return value
     raise UserError(f"internal: template emitted {value!r} without the `q` filter")
 
@@ -112,6 +135,7 @@ def environment() -> jinja2.Environment:
     env.filters["q"] = quote
     env.filters["id"] = logical_id
     env.filters["json"] = compact_json
+    env.filters["num"] = number  # a number inside text (`~`), spelled as where it stands alone
     env.globals["block"] = block
     env.globals["tag_list"] = tag_list
     env.globals["skip"] = checkov_skip

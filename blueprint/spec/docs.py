@@ -1,12 +1,17 @@
-"""Derive documents from the schema: the README's spec reference and the override schema for envs/."""
+"""Derive documents from the schema: the README's spec reference and the override schema for envs/.
+
+`make docs` (`blueprint docs --write`) also regenerates the one part of the schema that is data, not
+decisions: the offered runtimes (blueprint.spec.runtimes).
+"""
 from __future__ import annotations
 
 import copy
 import json
 from argparse import Namespace
-from pathlib import Path
+from datetime import date
 from typing import Any, Iterator
 
+from blueprint.spec import runtimes
 from blueprint.spec.schema import SCHEMA_FILE, schema
 
 OVERRIDE_SCHEMA_FILE = SCHEMA_FILE.with_name("blueprint.override.schema.json")
@@ -67,10 +72,17 @@ def readme_with_reference(readme: str) -> str:
     return readme[:start] + "\n" + reference() + readme[end:]
 
 
+def fresh_schema() -> dict[str, Any]:
+    """The schema as `make docs` writes it: the committed one with its generated parts made afresh."""
+    return runtimes.with_runtimes(schema(), date.today())
+
+
 def main(args: Namespace) -> int:
     if not getattr(args, "write", False):
         print(reference(), end="")
         return 0
+    SCHEMA_FILE.write_text(json.dumps(fresh_schema(), indent=2) + "\n", encoding="utf-8")
+    schema.cache_clear()  # what follows is derived from the schema just written
     OVERRIDE_SCHEMA_FILE.write_text(json.dumps(override_schema(), indent=2) + "\n", encoding="utf-8")
     readme = args.root / "README.md"
     readme.write_text(readme_with_reference(readme.read_text(encoding="utf-8")), encoding="utf-8")

@@ -12,18 +12,8 @@ from pathlib import Path
 from blueprint.errors import UserError
 from blueprint.spec import load, model, rules
 from blueprint.spec.load import KeyPath, LoadedSpec, dotted
-from blueprint.spec.schema import schema_problems
-
-
-class SpecErrors(UserError):
-    """All the problems of one or more specs, one per line, each already `FILE:LINE: ...`."""
-
-    prefix = ""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        n = len(problems)
-        super().__init__("\n".join(problems) + f"\n{n} problem{'s' if n != 1 else ''} in the spec; nothing was written.")
+from blueprint.spec.yamlread import SpecErrors  # noqa: F401 - where callers have always found it
+from blueprint.spec.schema import normalised, schema_problems
 
 
 def problems(loaded: LoadedSpec) -> list[str]:
@@ -43,7 +33,7 @@ def validated(loaded: LoadedSpec) -> model.Spec:
     found = problems(loaded)
     if found:
         raise SpecErrors(found)
-    return model.from_data(loaded.env, loaded.data, loaded.files)
+    return model.from_data(loaded.env, normalised(loaded.data), loaded.files)
 
 
 def selected_envs(root: Path, envs: list[str] | None) -> list[str]:

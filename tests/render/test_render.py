@@ -111,6 +111,22 @@ def test_check_generated_notices_the_folder_of_a_removed_environment(project):
     assert stale_files(project, outputs) == []  # one environment's check looks at its own folder only
 
 
+def test_the_offered_runtimes_in_the_schema_are_fresh():
+    # From cfn-lint's Lambda schema and runtime lifecycle data as of today, and the package step's
+    # targets: fails when a runtime was deprecated since, cfn-lint changed, or package.py did.
+    assert docs.fresh_schema() == docs.schema(), "run `make docs`"
+
+
+def test_a_runtime_left_out_is_the_schemas_default_the_newest_the_package_step_builds(project):
+    from blueprint.spec.runtimes import buildable
+    text = (project / "blueprint.yaml").read_text()
+    (project / "blueprint.yaml").write_text(text.replace("  runtime: python3.14\n", ""))
+    (s,) = load_valid(project, ["dev"])
+    runtime = docs.schema()["properties"]["function"]["properties"]["runtime"]
+    assert s.function.runtime == runtime["default"] == runtime["enum"][-1]
+    assert runtime["default"] in buildable()
+
+
 def test_spec_reference_and_override_schema_are_fresh():
     readme = (ROOT / "README.md").read_text()
     assert docs.readme_with_reference(readme) == readme, "run `make docs`"
@@ -119,6 +135,7 @@ def test_spec_reference_and_override_schema_are_fresh():
 
 # --- property: any spec the schema accepts renders to a template cfn-lint accepts ---------------
 
+RUNTIMES = docs.schema()["properties"]["function"]["properties"]["runtime"]["enum"]
 segment = st.from_regex(r"[a-z][a-z0-9_-]{0,5}", fullmatch=True)
 path = st.lists(st.one_of(segment, segment.map(lambda s: "{" + s + "}")), min_size=1, max_size=3).map(lambda p: "/" + "/".join(p))
 methods = st.lists(st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"]), min_size=1, max_size=5, unique=True)
@@ -136,7 +153,8 @@ def spec_data(draw):
         description=draw(st.text(max_size=40)),
         tags=draw(st.dictionaries(st.from_regex(r"[A-Za-z][A-Za-z0-9 _.:/=+@-]{0,20}", fullmatch=True).filter(
             lambda k: k != "Environment" and not k.startswith("aws:")),
-            st.from_regex(r"[A-Za-z0-9 _.:/=+@-]{0,30}", fullmatch=True), max_size=5)),
+            st.from_regex(r"[A-Za-z0-9 _.:/=+@-]{1,30}", fullmatch=True).filter(lambda v: not v.lower().startswith("aws:")),
+            max_size=5)),
     )
     data["network"].update(az_count=draw(st.integers(2, 4)), flow_logs=draw(st.booleans()))
     read, write = draw(st.integers(5, 40000)), draw(st.integers(5, 40000))
@@ -147,7 +165,7 @@ def spec_data(draw):
         data["table"]["autoscaling"] = {"max_read_capacity": draw(st.integers(read, 40000)),
                                         "max_write_capacity": draw(st.integers(write, 40000)),
                                         "target_utilization": draw(st.integers(20, 90))}
-    data["function"].update(runtime=draw(st.sampled_from(["python3.12", "python3.13", "python3.14"])),
+    data["function"].update(runtime=draw(st.sampled_from(RUNTIMES)),
                             architecture=draw(st.sampled_from(["arm64", "x86_64"])), timeout_seconds=draw(st.integers(1, 28)),
                             memory_mb=draw(st.integers(128, 10240)), reserved_concurrency=draw(st.integers(1, 3000)))
     data["api"].update(

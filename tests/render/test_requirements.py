@@ -233,7 +233,9 @@ class TestR8Function:
     def test_runtime_tracing_dlq_environment(self, env):
         t, s = template(env), the_spec(env)
         fn = props(t, "Function")
-        assert fn["Runtime"] == s.function.runtime and fn["Runtime"] in {"python3.12", "python3.13", "python3.14"}
+        from blueprint.spec.schema import schema
+        assert fn["Runtime"] == s.function.runtime
+        assert fn["Runtime"] in schema()["properties"]["function"]["properties"]["runtime"]["enum"]
         assert fn["TracingConfig"] == {"Mode": "Active"}
         assert fn["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
         assert props(t, "DeadLetterQueue")["KmsMasterKeyId"] == {"Ref": "KmsKey"}
@@ -244,24 +246,55 @@ class TestR8Function:
         assert fn["KmsKeyArn"] == {"Fn::GetAtt": ["KmsKey", "Arn"]}
 
 
-TAGLESS = {"AWS::KMS::Alias", "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::VPCEndpoint", "AWS::SQS::QueuePolicy",
-           "AWS::IAM::Policy", "AWS::Lambda::Permission", "AWS::ApiGateway::RequestValidator", "AWS::ApiGateway::Resource",
-           "AWS::ApiGateway::Method", "AWS::ApiGateway::GatewayResponse", "AWS::ApiGateway::Deployment",
-           "AWS::ApiGateway::UsagePlanKey", "AWS::ApplicationAutoScaling::ScalableTarget",
-           "AWS::ApplicationAutoScaling::ScalingPolicy", "AWS::WAFv2::WebACLAssociation", "AWS::WAFv2::LoggingConfiguration"}
+def taggable_problems(t: dict, spec_model) -> list[str]:
+    """Every resource the provider schemas call taggable must carry Environment and the spec's tags, in the
+    shape its schema takes (a list of Key/Value or a map); the others carry none; the tool adds no key but
+    the ones the spec's rules reserve."""
+    from blueprint.cfn.schemas import tagging
+    from blueprint.spec.rules.tag_keys_distinct import TOOL_TAG_KEYS
+
+    expected = dict(spec_model.all_tags)
+    found = []
+    for lid, r in t["Resources"].items():
+        how = tagging(r["Type"])
+        assert how is not None, f"{r['Type']}: no provider schema in cfn-lint's data"
+        props = r.get("Properties", {})
+        if not how.taggable:
+            if "Tags" in props:
+                found.append(f"{lid} ({r['Type']}) carries Tags its schema does not take")
+            continue
+        tags = props.get(how.tag_property)
+        if tags is None:
+            found.append(f"{lid} ({r['Type']}) is taggable and carries no {how.tag_property}")
+            continue
+        as_dict = {x["Key"]: x["Value"] for x in tags} if how.shape == "list" else dict(tags)
+        if how.shape == "list" and not all(set(x) == {"Key", "Value"} for x in tags):
+            found.append(f"{lid}: {how.tag_property} is not a list of Key/Value")
+        if {k: as_dict.get(k) for k in expected} != expected:
+            found.append(f"{lid} ({r['Type']}) misses tags: {sorted(set(expected.items()) - set(as_dict.items()))}")
+        extra = set(as_dict) - set(expected) - set(TOOL_TAG_KEYS)
+        if extra:
+            found.append(f"{lid} adds tags the spec rules do not reserve: {sorted(extra)}")
+    return found
 
 
 class TestR9Tags:
     def test_every_taggable_resource_carries_environment_and_spec_tags(self, env):
-        t, s = template(env), the_spec(env)
-        expected = dict(s.all_tags)
-        assert expected["Environment"] == ("production" if env == "prod" else s.environment_tag)
-        for lid, r in t["Resources"].items():
-            if r["Type"] in TAGLESS:
-                assert "Tags" not in r.get("Properties", {}), lid  # keep TAGLESS honest
-                continue
-            tags = {x["Key"]: x["Value"] for x in r["Properties"]["Tags"]}
-            assert {k: tags.get(k) for k in expected} == expected, lid
+        s = the_spec(env)
+        assert dict(s.all_tags)["Environment"] == ("production" if env == "prod" else s.environment_tag)
+        assert taggable_problems(template(env), s) == []
+
+    def test_with_every_switch_on_too(self):
+        from blueprint.render.templates import render_environment
+        from tests.render.test_values import every_switch_on
+        s = every_switch_on()
+        assert taggable_problems(loader.loads(render_environment(s)), s) == []
+
+    def test_the_check_sees_an_untagged_taggable_resource(self):
+        t = json.loads(json.dumps(template("prod")))
+        del t["Resources"]["DynamoDbEndpoint"]["Properties"]["Tags"]
+        assert taggable_problems(t, the_spec("prod")) == [
+            "DynamoDbEndpoint (AWS::EC2::VPCEndpoint) is taggable and carries no Tags"]
 
     def test_stack_tags(self, env):
         settings = json.loads((ROOT / "generated" / env / "stack.json").read_text())

@@ -4,6 +4,10 @@ The digests are of each template as main rendered it just before (commit d4609b1
 with the Deployment's hash suffix taken out (the hash covers the template's text, so its form).
 A change of what the templates deploy makes this fail on purpose: update the digests in the same
 commit, and say in it what changed.
+
+Changed since: the DynamoDB gateway endpoint (and, in prod, the two scalable targets) carry the
+tags, as every taggable resource must (R9); the endpoint also got its Name tag like the other
+network resources.
 """
 from __future__ import annotations
 
@@ -18,9 +22,9 @@ from tests.conftest import ROOT
 
 BEFORE = {
     "bootstrap": "fd2bc280d165da1aad13edf504b18c36bae93176fe82b052eb4b80cec3857995",
-    "dev": "62a89b4ff8cc8714e7550cf25fd36f62c17615164593192045c76ce77a792774",
-    "prod": "90dd5224c3cffab057e2c5de5cfb5a4ac9e98c9afbe8ca77bcf949aad2fce553",
-    "staging": "81a4263c9b0107936e3e789ea267bd7958a87ccae1f19667f4d27df8e56c1ee0",
+    "dev": "431f41991d5fe1628053daf915bebd46adb2b8307278585acbeaccff17ef1766",
+    "prod": "96c66a7803b756c4f463e900143b4eeba468318e071a87553a228e0814d0b89c",
+    "staging": "64578d0a07eede32288e12039f867f6a7bfd1bec3ad7bc04e599ada59b0da5db",
 }
 
 

@@ -32,10 +32,10 @@ def test_broken_yaml_gives_one_located_message(text, expected):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("", "envs/dev.yaml:1: the file is empty"),
-    ("# only a comment\n", "envs/dev.yaml:1: the file is empty"),
-    ("- a\n- b\n", "envs/dev.yaml:1: the file holds a list; it must hold a map"),
-    ("hello\n", "envs/dev.yaml:1: the file holds a single value ('hello'); it must hold a map"),
+    ("", "envs/dev.yaml:1: (top level): the file is empty (it must hold a map of settings)"),
+    ("# only a comment\n", "envs/dev.yaml:1: (top level): the file is empty"),
+    ("- a\n- b\n", "envs/dev.yaml:1: (top level): the file holds a list (it must hold a map of settings)"),
+    ("hello\n", "envs/dev.yaml:1: (top level): the file holds a single value ('hello') (it must hold a map"),
 ])
 def test_an_env_file_must_hold_a_map(project, text, expected):
     (project / "envs/dev.yaml").write_text(text)

@@ -55,7 +55,8 @@ def test_the_committed_specs_are_valid():
     ("api:\n  throttle:\n    burst_limit: 6000\n", "envs/dev.yaml:4: api.throttle.burst_limit: 6000 is above the ceiling of 5000"),
     ("api:\n  quota:\n    limit: 10\n    period: YEAR\n", 'envs/dev.yaml:5: api.quota.period: "YEAR" is not an accepted value (allowed: "DAY", "WEEK", "MONTH")'),
     ("api:\n  quota:\n    limit: 10\n", "envs/dev.yaml:3: api.quota: missing required key 'period'"),
-    ("api:\n  stage: Prod-Stage\n", 'envs/dev.yaml:3: api.stage: "Prod-Stage" has the wrong form (Stage name, part of the URL.)'),
+    ("api:\n  stage: prod stage\n", 'envs/dev.yaml:3: api.stage: "prod stage" has the wrong form (allowed: stage name, the first segment of the URL path: 1-128 letters, digits, hyphens or underscores'),
+    ("api:\n  stage: " + "s" * 129 + "\n", 'envs/dev.yaml:3: api.stage: "sss'),
     ("api:\n  cors:\n    allow_origins: ['https://a.example.com/path']\n", "envs/dev.yaml:4: api.cors.allow_origins[0]: \"https://a.example.com/path\" has the wrong form"),
     ("api:\n  cors:\n    allow_origins: []\n", "envs/dev.yaml:4: api.cors.allow_origins: the list needs at least 1 item(s)"),
     ("network:\n  az_count: 1\n", "envs/dev.yaml:3: network.az_count: 1 is below the floor of 2"),
@@ -63,7 +64,7 @@ def test_the_committed_specs_are_valid():
     ("region: 5\n", 'envs/dev.yaml:2: region: 5 is an integer, expected a string — quote it: "5"'),
     ("account_id: 123456789012\n", 'envs/dev.yaml:2: account_id: 123456789012 is an integer, expected a string — quote it: "123456789012"'),
     ("table: []\n", "envs/dev.yaml:2: table: got a list, expected a map"),
-    ("tags:\n  Environment: prod\n", "envs/dev.yaml:3: tags.Environment: 'Environment' is not allowed as a key"),
+    ("tags:\n  Environment: prod\n", 'envs/dev.yaml:3: tags.Environment: "Environment" is not allowed as a key (allowed: a tag key: 1-127'),
     ("tags:\n  Team: 'a#b'\n", 'envs/dev.yaml:3: tags.Team: "a#b" has the wrong form'),
     ("service: Items\n", 'envs/dev.yaml:2: service: "Items" has the wrong form'),
 ])
@@ -154,7 +155,7 @@ def test_new_user_sets_prod_read_capacity_to_3(project):
 
 @pytest.mark.parametrize("args, code, text", [
     (["render", "--env", "qa"], 2, "no file envs/qa.yaml"),
-    (["validate", "--env", "Prod"], 2, "no file envs/Prod.yaml"),
+    (["validate", "--env", "Prod"], 2, "environment 'Prod': not an environment name"),
     (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
     (["deploy"], 2, "the following arguments are required: --env"),
 ])
