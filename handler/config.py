@@ -26,10 +26,10 @@ MANAGED_ATTRIBUTES = frozenset({*MANAGED_FIELDS, "data"})
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
-_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,254}$")
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}", re.ASCII)
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,254}", re.ASCII)
 # An origin is scheme://host[:port], no path and no trailing slash: that is what browsers send.
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", re.ASCII)
 
 ENV_VARS = (
     "TABLE_NAME",
@@ -81,11 +81,11 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         problems.append("not set or empty: " + ", ".join(sorted(set(missing))))
 
     table_name = env.get("TABLE_NAME", "").strip()
-    if table_name and not _TABLE_NAME.match(table_name):
+    if table_name and not _TABLE_NAME.fullmatch(table_name):
         problems.append(f"TABLE_NAME={table_name!r} is not a valid DynamoDB table name")
 
     ttl_attribute = env.get("TTL_ATTRIBUTE", "").strip()
-    if ttl_attribute and not _ATTRIBUTE_NAME.match(ttl_attribute):
+    if ttl_attribute and not _ATTRIBUTE_NAME.fullmatch(ttl_attribute):
         problems.append(f"TTL_ATTRIBUTE={ttl_attribute!r} is not a valid attribute name")
     if ttl_attribute in MANAGED_ATTRIBUTES:
         problems.append(f"TTL_ATTRIBUTE={ttl_attribute!r} collides with an attribute the handler manages")
@@ -100,7 +100,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         problems[-1] += f" (DynamoDB's item limit is {DYNAMODB_ITEM_LIMIT} bytes, less 1 KB for managed attributes)"
 
     origins = [o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()]
-    bad = [o for o in origins if o != "*" and not _ORIGIN.match(o)]
+    bad = [o for o in origins if o != "*" and not _ORIGIN.fullmatch(o)]
     if bad:
         problems.append(f"ALLOWED_ORIGINS has entries that are not scheme://host[:port]: {', '.join(bad)}")
 

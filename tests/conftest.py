@@ -26,6 +26,7 @@ def no_schemas(monkeypatch):
     def clear() -> None:
         schemas.provider_schema.cache_clear()
         schemas.create_only_properties.cache_clear()
+        schemas.tagging.cache_clear()
 
     clear()
     monkeypatch.setattr(schemas, "_schema_index", lambda: None)

@@ -286,7 +286,7 @@ class TestR9Tags:
 
     def test_with_every_switch_on_too(self):
         from blueprint.render.templates import render_environment
-        from tests.render.test_values import every_switch_on
+        from tests.render.test_rendered_values import every_switch_on
         s = every_switch_on()
         assert taggable_problems(loader.loads(render_environment(s)), s) == []
 
