@@ -3,7 +3,7 @@
   base                    the Patch record, `wrap` (the one wrapper of a moto attribute), the models' interface
   apigateway              REST API types moto has no model for, Deployment's Ref, Method's integration
   applicationautoscaling  ScalableTarget, ScalingPolicy
-  awslambda               Function properties and configuration
+  awslambda               Function properties and configuration, account settings, the concurrency quota
   cloudformation          the engine: change-set review and execution, order, updates, deletion, unknown types
   dynamodb                Table properties and updates
   ec2                     deletes for the VPC's route tables, associations and endpoints
