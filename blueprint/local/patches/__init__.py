@@ -6,6 +6,7 @@
   awslambda               Function properties and configuration, account settings, the concurrency quota
   cloudformation          the engine: change-set review and execution, order, updates, deletion, unknown types
   cloudwatch              Alarm and CompositeAlarm types, PutCompositeAlarm, composite alarms' state
+  drift                   CloudFormation's drift API (DetectStackDrift and the rest) over the live resources
   dynamodb                Table properties and updates
   ec2                     deletes for the VPC's route tables, associations and endpoints
   kms                     Key tags and policy
@@ -26,6 +27,7 @@ from blueprint.local.patches import (
     awslambda,
     cloudformation,
     cloudwatch,
+    drift,
     dynamodb,
     ec2,
     kms,
@@ -34,7 +36,8 @@ from blueprint.local.patches import (
 )
 from blueprint.local.patches.base import Patch
 
-SERVICES = (apigateway, applicationautoscaling, awslambda, cloudformation, cloudwatch, dynamodb, ec2, kms, sns, sqs)
+SERVICES = (apigateway, applicationautoscaling, awslambda, cloudformation, cloudwatch, drift, dynamodb, ec2,
+            kms, sns, sqs)
 PATCHES: tuple[Patch, ...] = tuple(p for module in SERVICES for p in vars(module).values() if isinstance(p, Patch))
 
 _applied: list[str] = []
