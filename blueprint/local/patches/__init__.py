@@ -3,11 +3,14 @@
   base                    the Patch record, `wrap` (the one wrapper of a moto attribute), the models' interface
   apigateway              REST API types moto has no model for, Deployment's Ref, Method's integration
   applicationautoscaling  ScalableTarget, ScalingPolicy
-  awslambda               Function properties and configuration
+  awslambda               Function properties and configuration, account settings, the concurrency quota
   cloudformation          the engine: change-set review and execution, order, updates, deletion, unknown types
+  cloudwatch              Alarm and CompositeAlarm types, PutCompositeAlarm, composite alarms' state
+  drift                   CloudFormation's drift API (DetectStackDrift and the rest) over the live resources
   dynamodb                Table properties and updates
   ec2                     deletes for the VPC's route tables, associations and endpoints
   kms                     Key tags and policy
+  sns                     Topic tags, TopicArn and updates; Subscription, TopicPolicy
   sqs                     QueuePolicy
 
 Each patch is a `@patch` function in its service's file; its docstring says what moto does wrong and
@@ -23,14 +26,18 @@ from blueprint.local.patches import (
     applicationautoscaling,
     awslambda,
     cloudformation,
+    cloudwatch,
+    drift,
     dynamodb,
     ec2,
     kms,
+    sns,
     sqs,
 )
 from blueprint.local.patches.base import Patch
 
-SERVICES = (apigateway, applicationautoscaling, awslambda, cloudformation, dynamodb, ec2, kms, sqs)
+SERVICES = (apigateway, applicationautoscaling, awslambda, cloudformation, cloudwatch, drift, dynamodb, ec2,
+            kms, sns, sqs)
 PATCHES: tuple[Patch, ...] = tuple(p for module in SERVICES for p in vars(module).values() if isinstance(p, Patch))
 
 _applied: list[str] = []

@@ -24,6 +24,7 @@ PROBE = textwrap.dedent("""
     import moto.apigateway.models, moto.applicationautoscaling.models, moto.awslambda.models
     import moto.cloudformation.models, moto.cloudformation.responses, moto.dynamodb.models.table
     import moto.ec2.models, moto.kms.models, moto.sqs.models
+    import moto.awslambda.responses, moto.awslambda.urls, moto.moto_api._internal.urls, moto.cloudwatch.responses
 
     def owners():
         for name, module in list(sys.modules.items()):
