@@ -4,7 +4,8 @@
   apigateway              REST API types moto has no model for, Deployment's Ref, Method's integration
   applicationautoscaling  ScalableTarget, ScalingPolicy
   awslambda               Function properties and configuration
-  cloudformation          the engine: change-set review and execution, order, updates, deletion, unknown types
+  cloudformation          the engine (a package): change-set review, creation and execution with AWS's events,
+                          timing, rollback and rollback triggers; stack deletion; busy stacks refused
   dynamodb                Table properties and updates
   ec2                     deletes for the VPC's route tables, associations and endpoints
   kms                     Key tags and policy
