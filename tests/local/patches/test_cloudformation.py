@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import botocore.exceptions
 import pytest
 
 import cfn_engine as E
 import stack as S
-from blueprint.local.patches.cloudformation import resources, review, triggers
+from blueprint.local.patches.cloudformation import operation, resources, review, triggers
 from blueprint.local.timing import Timing
 
 
@@ -239,6 +240,10 @@ def test_a_failed_first_prod_create_leaves_nothing_and_a_retry_succeeds(client, 
     for name in E.RETAINED:
         assert E.statuses(cfn, "items-prod", name)[-2:] == ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"], name
     assert not any(_retained_names(client, region).values())
+    [key] = {e["PhysicalResourceId"] for e in E.events(cfn, "items-prod")
+             if e["LogicalResourceId"] == "KmsKey" and e["PhysicalResourceId"]}
+    with pytest.raises(botocore.exceptions.ClientError, match="NotFound"):
+        client("kms", region).describe_key(KeyId=key)
     assert failed.get("RetainExceptOnCreate", False) is bool(execute)
     with pytest.raises(botocore.exceptions.ClientError, match="ROLLBACK_COMPLETE state and can not be updated"):
         S.create_change_set(cfn, "items-prod", S.rendered("prod"), "UPDATE", code)
@@ -358,6 +363,7 @@ def _guarded_update(server, region: str, monitoring: int = 1, alarm: str = "item
 def test_an_alarm_in_the_monitoring_window_rolls_the_update_back(scaled):
     cfn, cw, arn, name = _guarded_update(scaled, "us-east-2")
     ddb = scaled.client("dynamodb", "us-east-2")
+    previous = cfn.get_template(StackName="guarded")["TemplateBody"]
     cfn.execute_change_set(StackName="guarded", ChangeSetName=name)
     # With timing off the resources are done when ExecuteChangeSet returns; the window has begun.
     stack = cfn.describe_stacks(StackName="guarded")["Stacks"][0]
@@ -372,6 +378,7 @@ def test_an_alarm_in_the_monitoring_window_rolls_the_update_back(scaled):
     assert E.statuses(cfn, "guarded", "Table")[-2:] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]
     assert cfn.describe_change_set(StackName="guarded", ChangeSetName=name)["ExecutionStatus"] == "EXECUTE_FAILED"
     assert stack["RollbackConfiguration"] == {}  # the failed operation's triggers went with it
+    assert cfn.get_template(StackName="guarded")["TemplateBody"] == previous
 
 
 def test_a_deploy_keeps_its_rollback_triggers_on_the_stack(scaled):
@@ -429,6 +436,16 @@ def test_canary_execution_writes_no_resource_events(plain):
     cfn.execute_change_set(StackName="canary", ChangeSetName=S.create_change_set(cfn, "canary", template, "CREATE"))
     kinds = {e["ResourceType"] for e in cfn.describe_stack_events(StackName="canary")["StackEvents"]}
     S.still_broken(kinds == {"AWS::CloudFormation::Stack"}, "writes per-resource stack events", "change_set_execution")
+
+
+def test_an_error_of_the_engine_itself_ends_the_operation_instead_of_leaving_it_in_progress():
+    stack = SimpleNamespace(name="s", stack_id="arn:s", account_id="123456789012", region_name=S.REGION,
+                            notification_arns=[], events=[], status="UPDATE_IN_PROGRESS", status_reason=None,
+                            resource_map=None)
+    operation.Operation(backend=None, stack=stack).guard(lambda: {}["missing"], "UPDATE_ROLLBACK_FAILED")()
+    assert stack.status == "UPDATE_ROLLBACK_FAILED"
+    assert stack.status_reason == "The local AWS's engine failed: KeyError: 'missing' (see its log)"
+    assert stack.events[-1].resource_status == "UPDATE_ROLLBACK_FAILED"
 
 
 def test_canary_no_outputs_after_execute_change_set(plain):

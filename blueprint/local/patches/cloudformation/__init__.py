@@ -45,7 +45,8 @@ def change_set_creation() -> None:
     CREATE_COMPLETE at once, where AWS takes seconds. This patch validates them as AWS does (at most 5
     triggers of type AWS::CloudWatch::Alarm or CompositeAlarm, 0 to 180 minutes, OnStackFailure DELETE only
     on a CREATE) and keeps them with the change set, for the engine to apply when it executes; under the
-    timing model the change set goes CREATE_PENDING, CREATE_IN_PROGRESS, then CREATE_COMPLETE (or FAILED)."""
+    timing model the change set goes CREATE_PENDING, CREATE_IN_PROGRESS, then CREATE_COMPLETE (or FAILED).
+    Its wrapper also refuses an UPDATE change set of a stack that takes no update now (stack_busy_refusal)."""
     wrap(cfn_responses.CloudFormationResponse, "create_change_set", creation.make_create_change_set)
 
 
@@ -91,11 +92,11 @@ def stack_busy_refusal() -> None:
     a stack in UPDATE_IN_PROGRESS (or ROLLBACK_COMPLETE, for a change set) goes through. AWS refuses both
     with ValidationError "Stack:<stack id> is in <status> state and can not be updated." while an
     operation works on the stack (any *_IN_PROGRESS but REVIEW_IN_PROGRESS) and after ROLLBACK_COMPLETE,
-    ROLLBACK_FAILED, DELETE_FAILED and UPDATE_ROLLBACK_FAILED. This patch refuses them so (ExecuteChangeSet
-    is refused the same way by change_set_execute_once's claim, and DeleteStack of a busy stack by
+    ROLLBACK_FAILED, DELETE_FAILED and UPDATE_ROLLBACK_FAILED, before it looks at the template. This patch
+    refuses UpdateStack so (and, through the same check, CreateChangeSet in change_set_creation's wrapper,
+    ExecuteChangeSet in change_set_execute_once's claim; DeleteStack of a busy stack is refused by
     stack_deletion with AWS's "Stack [<stack id>] cannot be deleted while in status <status>")."""
-    wrap(cfn_models.CloudFormationBackend, "create_change_set", gates.make_create_change_set)
-    wrap(cfn_models.CloudFormationBackend, "update_stack", gates.make_update_stack)
+    wrap(cfn_responses.CloudFormationResponse, "update_stack", gates.make_update_stack_request)
 
 
 @patch

@@ -12,6 +12,7 @@ from typing import Any
 from moto.cloudformation.exceptions import ValidationError
 
 from blueprint.local.patches.cloudformation import clock, triggers
+from blueprint.local.patches.cloudformation.gates import refuse_update
 from blueprint.local.patches.cloudformation.operation import LOCK
 
 ON_STACK_FAILURE = ("DO_NOTHING", "ROLLBACK", "DELETE")
@@ -19,8 +20,12 @@ PENDING = ("CREATE_PENDING", "CREATE_IN_PROGRESS")
 
 
 def make_create_change_set(original):  # type: ignore[no-untyped-def]
-    """CloudFormationResponse.create_change_set: RollbackConfiguration and OnStackFailure kept, status timed."""
+    """CloudFormationResponse.create_change_set: an UPDATE of a stack that takes none refused (stack_busy_refusal,
+    folded in here: one wrapper per method), RollbackConfiguration and OnStackFailure kept, status timed."""
     def create_change_set(self):  # type: ignore[no-untyped-def]
+        if self._get_param("ChangeSetType", "CREATE") == "UPDATE":
+            backend, name = self.cloudformation_backend, self._get_param("StackName")
+            refuse_update(next((s for s in backend.stacks.values() if name in (s.name, s.stack_id)), None))
         rollback = triggers.from_request(self._get_param("RollbackConfiguration"))
         on_failure = self._get_param("OnStackFailure")
         if on_failure is not None and on_failure not in ON_STACK_FAILURE:

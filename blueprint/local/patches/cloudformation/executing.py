@@ -302,11 +302,18 @@ def execute(backend: Any, change_set: Any) -> None:
     trigger's monitoring window; under the timing model, everything after `start` runs in the background."""
     operation = Execution(backend, change_set)
     operation.start()
+    final = "ROLLBACK_FAILED" if operation.creating else "UPDATE_ROLLBACK_FAILED"
+    name = f"execute {change_set.change_set_name} on {operation.stack.name}"
     if clock.timed():
-        clock.spawn(f"execute {change_set.change_set_name} on {operation.stack.name}", operation.run)
-    elif not operation.resources():
-        operation.fail()
-    elif operation.monitoring_seconds() > 0:
-        clock.spawn(f"monitor {operation.stack.name}", operation.conclude)
-    else:
-        operation.conclude()
+        clock.spawn(name, operation.guard(operation.run, final))
+        return
+
+    def within_the_request() -> None:
+        if not operation.resources():
+            operation.fail()
+        elif operation.monitoring_seconds() > 0:
+            clock.spawn(f"monitor {operation.stack.name}", operation.guard(operation.conclude, final))
+        else:
+            operation.conclude()
+
+    operation.guard(within_the_request, final)()

@@ -75,22 +75,12 @@ def make_execute_change_set_request(original):  # type: ignore[no-untyped-def]
     return execute_change_set
 
 
-def make_create_change_set(original):  # type: ignore[no-untyped-def]
-    """CloudFormationBackend.create_change_set: an UPDATE change set of a stack that takes no update is refused."""
-    def create_change_set(self, stack_name, change_set_name, template, parameters, description, change_set_type,
-                          *args, **kwargs):  # type: ignore[no-untyped-def]
-        if change_set_type == "UPDATE":
-            refuse_update(next((s for s in self.stacks.values() if stack_name in (s.name, s.stack_id)), None))
-        return original(self, stack_name, change_set_name, template, parameters, description, change_set_type,
-                        *args, **kwargs)
-    return create_change_set
-
-
-def make_update_stack(original):  # type: ignore[no-untyped-def]
-    """CloudFormationBackend.update_stack: a stack that takes no update is refused."""
-    def update_stack(self, name, *args, **kwargs):  # type: ignore[no-untyped-def]
-        refuse_update(self.get_stack(name))
-        return original(self, name, *args, **kwargs)
+def make_update_stack_request(original):  # type: ignore[no-untyped-def]
+    """CloudFormationResponse.update_stack: a stack that takes no update is refused before moto looks at the
+    template (moto would answer "No updates are to be performed." first)."""
+    def update_stack(self):  # type: ignore[no-untyped-def]
+        refuse_update(self.cloudformation_backend.get_stack(self._get_param("StackName")))
+        return original(self)
     return update_stack
 
 

@@ -129,6 +129,19 @@ class Operation:
         for export in self.stack.exports:
             self.backend.exports[export.name] = export
 
+    def guard(self, work: Callable[[], None], final: str) -> Callable[[], None]:
+        """`work`, but an error of the engine itself (not a resource's: those are caught per step) ends the
+        operation at `final` with the error as its reason, instead of leaving the stack in progress forever."""
+        def guarded() -> None:
+            try:
+                work()
+            except Exception as exc:  # noqa: BLE001 - whatever it is, the stack must not stay in progress
+                log.exception("the engine failed on stack %s", self.stack.name)
+                with LOCK:
+                    if self.stack.status.endswith("_IN_PROGRESS"):
+                        self.status(final, f"The local AWS's engine failed: {reason_of(exc)} (see its log)")
+        return guarded
+
     # ---- the scheduler
 
     def run_steps(self, steps: list[Step], begin: Callable[[Step], float], end: Callable[[Step], None],
@@ -287,7 +300,8 @@ def delete(backend: Any, stack: Any) -> None:
     """Delete one stack (the request holds LOCK): within the request with timing off, else in the background."""
     operation = Deletion(backend, stack)
     operation.start()
+    work = operation.guard(operation.run, "DELETE_FAILED")
     if clock.timed():
-        clock.spawn(f"delete {stack.name}", operation.run)
+        clock.spawn(f"delete {stack.name}", work)
     else:
-        operation.run()
+        work()
