@@ -105,14 +105,14 @@ def test_a_second_update_while_one_runs_is_refused_with_aws_message(timed):
 
     deploying = deploy_process(project, "busy")
     try:
+        # The deploy prints the stack's UPDATE_IN_PROGRESS as soon as ExecuteChangeSet returned; the table's
+        # update then takes 30 s of AWS time (0.9 s here). An update from anywhere else (past blueprint's own
+        # lock, which only keeps this checkout's commands apart) is refused with AWS's words.
         read_until(deploying, r"items-busy\s+AWS::CloudFormation::Stack\s+UPDATE_IN_PROGRESS")
-        # blueprint's own lock refuses a second command of this checkout ...
-        second = project.run("changeset", "--env", "busy")
-        assert second.code == 1 and "lock" in second.err
-        # ... and CloudFormation refuses an update from anywhere else, with AWS's words.
+        previous = [{"ParameterKey": k, "UsePreviousValue": True} for k in ("ArtifactBucket", "CodeKey")]
         with pytest.raises(botocore.exceptions.ClientError) as refused:
             cfn.update_stack(StackName="items-busy", UsePreviousTemplate=True, Capabilities=["CAPABILITY_IAM"],
-                             Parameters=[{"ParameterKey": k, "UsePreviousValue": True} for k in ("ArtifactBucket", "CodeKey")])
+                             Parameters=previous)
         assert refused.value.response["Error"]["Code"] == "ValidationError"
         assert refused.value.response["Error"]["Message"] == \
             f"Stack:{stack_id} is in UPDATE_IN_PROGRESS state and can not be updated."

@@ -315,6 +315,34 @@ def test_a_failed_update_puts_the_stack_back_on_its_previous_template(client, co
     assert ddb.describe_table(TableName="items-dev-items")["Table"]["ProvisionedThroughput"]["ReadCapacityUnits"] == 9
 
 
+def test_an_update_that_replaces_a_resource_names_both_copies(client, updated):
+    cfn = client("cloudformation", updated["region"])
+    table = [e for e in E.events(cfn, "items-dev") if e["LogicalResourceId"] == "Table"][-5:]
+    assert [(e["ResourceStatus"], e.get("ResourceStatusReason"), e["PhysicalResourceId"]) for e in table] == [
+        ("UPDATE_IN_PROGRESS", None, "items-dev-items"),
+        ("UPDATE_IN_PROGRESS", "Requested update requires the creation of a new physical resource; hence creating one.",
+         "items-dev-items-v2"),
+        ("UPDATE_COMPLETE", None, "items-dev-items-v2"),
+        ("DELETE_IN_PROGRESS", None, "items-dev-items"),  # the old copy, in the cleanup
+        ("DELETE_COMPLETE", None, "items-dev-items")]
+    assert E.stack_statuses(cfn, "items-dev")[-2:] == ["UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"]
+
+
+def test_a_resource_removed_by_an_update_is_kept_by_its_deletion_policy(client):
+    region = "eu-south-1"
+    cfn, ddb = client("cloudformation", region), client("dynamodb", region)
+    template = S.cut(S.rendered("dev"), "Table", "Vpc")
+    template["Resources"]["Table"]["DeletionPolicy"] = "RetainExceptOnCreate"
+    E.ship(cfn, "removal", template)
+    del template["Resources"]["Table"]
+    template.pop("Outputs", None)
+    assert E.ship(cfn, "removal", template, kind="UPDATE")["StackStatus"] == "UPDATE_COMPLETE"
+    assert E.statuses(cfn, "removal", "Table")[-1] == "DELETE_SKIPPED"
+    assert "Table" not in S.physical_ids(cfn, "removal")
+    assert ddb.describe_table(TableName="items-dev-items")["Table"]["TableStatus"] == "ACTIVE"
+    cfn.delete_stack(StackName="removal")
+
+
 def test_disable_rollback_stops_at_the_failure(client):
     cfn = client("cloudformation", "eu-north-1")
     template = E.with_failure(S.cut(S.rendered("dev"), "Vpc"), ["Vpc"])

@@ -50,7 +50,7 @@ class Execution(Operation):
         # What a rollback returns to.
         self.old_template, self.old_json = rm._template, dict(rm._resource_json_map)
         self.old_parameters, self.old_stack_parameters = dict(rm.input_parameters), stack.parameters
-        self.old_stack_template, self.old_outputs = stack.template, stack.output_map
+        self.old_stack_template = stack.template
         self.old_rollback = getattr(stack, "rollback_configuration", None)
         self.new_template = change_set.template_dict
         self.new_json: dict[str, Any] = self.new_template.get("Resources") or {}

@@ -27,13 +27,13 @@ def from_request(value: Any) -> dict[str, Any] | None:
         # The query protocol sends an empty list as an empty string.
         triggers = value["RollbackTriggers"] or []
         if len(triggers) > MAX_TRIGGERS:
-            raise ValidationError(message=f"1 validation error detected: Value at 'rollbackConfiguration.rollbackTriggers' "
-                                          f"failed to satisfy constraint: Member must have length less than or equal "
-                                          f"to {MAX_TRIGGERS}")
+            raise ValidationError(message="1 validation error detected: Value at 'rollbackConfiguration."
+                                          "rollbackTriggers' failed to satisfy constraint: Member must have length "
+                                          f"less than or equal to {MAX_TRIGGERS}")
         for trigger in triggers:
             if trigger.get("Type") not in TRIGGER_TYPES:
-                raise ValidationError(message=f"Rollback trigger {trigger.get('Arn')} has type {trigger.get('Type')!r}: "
-                                              f"the type must be one of {', '.join(TRIGGER_TYPES)}")
+                raise ValidationError(message=f"Rollback trigger {trigger.get('Arn')} has type "
+                                              f"{trigger.get('Type')!r}: the type must be one of {', '.join(TRIGGER_TYPES)}")
         config["RollbackTriggers"] = [{"Arn": t.get("Arn"), "Type": t.get("Type")} for t in triggers]
     minutes = int(value.get("MonitoringTimeInMinutes") or 0)
     if not 0 <= minutes <= MAX_MONITORING_MINUTES:
