@@ -9,6 +9,10 @@ them in memory), before it starts a new, empty one. A state file that is missing
 never leads to a second server beside a running one: the server is found in /proc (its working
 folder is the state folder, `-m blueprint.local.server` is in its command line) and the file is
 written again; without /proc, a corrupt file is refused with what to do.
+
+The server keeps time as it was started (blueprint.local.timing): `local up --timing aws --time-scale
+0.05`, or BLUEPRINT_LOCAL_TIMING / BLUEPRINT_LOCAL_TIME_SCALE for the command that starts it. The state
+file records it; a running server asked for another timing is not restarted behind the user's back.
 """
 from __future__ import annotations
 
@@ -28,6 +32,8 @@ from typing import Any
 
 from blueprint.errors import UserError
 from blueprint import state
+from blueprint.local import timing as timing_option
+from blueprint.local.timing import Timing
 
 STATE_FILE = "local-aws.json"
 LOG_FILE = "local-aws.log"
@@ -128,15 +134,21 @@ def _endpoint(port: int) -> str:
 
 # --------------------------------------------------------------------------- finding our server in /proc
 
-def _server_port(pid: int, state_dir: Path) -> int | None:
-    """The port of the pid when it is a local AWS server started for this state folder, else None."""
+def _server_cmdline(pid: int, state_dir: Path) -> list[str] | None:
+    """The command line of the pid when it is a local AWS server started for this state folder, else None."""
     try:
         cmdline = (PROC / str(pid) / "cmdline").read_bytes().decode(errors="replace").split("\0")
         cwd = Path(os.readlink(PROC / str(pid) / "cwd"))
     except OSError:
         return None
     ours = "-m" in cmdline and SERVER_MODULE in cmdline and cwd == Path(state_dir).resolve()
-    if not ours or "--port" not in cmdline[:-1]:
+    return cmdline if ours else None
+
+
+def _server_port(pid: int, state_dir: Path) -> int | None:
+    """The port of the pid when it is a local AWS server started for this state folder, else None."""
+    cmdline = _server_cmdline(pid, state_dir)
+    if cmdline is None or "--port" not in cmdline[:-1]:
         return None
     try:
         return int(cmdline[cmdline.index("--port") + 1])
@@ -165,7 +177,9 @@ def _find_servers(state_dir: Path) -> list[dict[str, Any]] | None:
         if entry.name.isdigit() and _pid_alive(int(entry.name)):
             port = _server_port(int(entry.name), state_dir)
             if port is not None:
-                found.append({"pid": int(entry.name), "port": port, "started_at": _started_at(int(entry.name))})
+                timing = timing_option.from_cmdline(_server_cmdline(int(entry.name), state_dir) or [])
+                found.append({"pid": int(entry.name), "port": port, "started_at": _started_at(int(entry.name)),
+                              **timing.as_state()})
     return found
 
 
@@ -199,7 +213,7 @@ def _located(state_dir: Path) -> dict[str, Any] | None:
         return None
     for server in found:
         if _answers(server["port"]):
-            if recorded != server:
+            if recorded is None or {k: recorded.get(k) for k in server} != server:
                 what = "missing" if not present else "not what blueprint writes" if recorded is None else \
                     f"naming pid {recorded['pid']}"
                 print(f"note: {state_dir / STATE_FILE} was {what}; found the running local AWS (pid "
@@ -212,11 +226,12 @@ def _located(state_dir: Path) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------- start, status, stop
 
 def status(state_dir: Path) -> dict[str, Any] | None:
-    """The running local AWS as {pid, port, started_at, endpoint, log}, or None when none runs."""
+    """The running local AWS as {pid, port, started_at, timing, time_scale, endpoint, log}, or None when none runs."""
     state = _located(state_dir)
     if state is None:
         return None
-    return {**state, "endpoint": _endpoint(state["port"]), "log": str(Path(state_dir) / LOG_FILE)}
+    return {**state, **timing_option.from_state(state).as_state(), "endpoint": _endpoint(state["port"]),
+            "log": str(Path(state_dir) / LOG_FILE)}
 
 
 def gone_message(state: dict[str, Any], what: str = "is no longer running (killed?)") -> str:
@@ -250,21 +265,41 @@ def _start_lock(state_dir: Path) -> int:
     return fd
 
 
-def ensure_running(state_dir: Path) -> str:
-    """The endpoint URL of a running local AWS, starting one (detached) if needed."""
+def asked_timing(timing: Timing | None = None) -> Timing | None:
+    """The timing a command asks for: `timing` if given, else the environment's (None: whatever runs)."""
+    if timing is not None:
+        return timing
+    try:
+        return timing_option.from_env(os.environ)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def ensure_running(state_dir: Path, timing: Timing | None = None) -> str:
+    """The endpoint URL of a running local AWS, starting one (detached) if needed.
+
+    `timing` (or the environment's BLUEPRINT_LOCAL_TIMING / BLUEPRINT_LOCAL_TIME_SCALE) is the timing a new
+    server gets; a running server with another timing is refused rather than restarted (its stacks would go).
+    """
     state_dir = Path(state_dir)
+    wanted = asked_timing(timing)
     fd = _start_lock(state_dir)
     try:
-        endpoint = _ensure_running(state_dir)
+        endpoint = _ensure_running(state_dir, wanted)
     finally:
         os.close(fd)
     _SERVING[endpoint] = state_dir
     return endpoint
 
 
-def _ensure_running(state_dir: Path) -> str:
+def _ensure_running(state_dir: Path, wanted: Timing | None) -> str:
     running = _located(state_dir)
     if running:
+        has = timing_option.from_state(running)
+        if wanted is not None and wanted != has:
+            raise UserError(f"the local AWS at {_endpoint(running['port'])} runs with {has.describe()}, not "
+                            f"{wanted.describe()}: stop it with `blueprint local down` (its stacks are lost) and "
+                            "start it again with the timing you want")
         return _endpoint(running["port"])
     # A stale state file (process gone, or not answering): stop what is ours, say what was lost.
     stale = _read_state(state_dir)
@@ -278,20 +313,23 @@ def _ensure_running(state_dir: Path) -> str:
 
     log_path = state_dir / LOG_FILE
     port = _free_port()
+    timing = wanted or Timing()
     env = dict(os.environ)
     # The server must find this very blueprint package, however the tool was started.
     package_root = str(Path(__file__).resolve().parent.parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     with open(log_path, "ab") as log:
-        log.write(f"--- {datetime.now(timezone.utc).isoformat()} starting on port {port}\n".encode())
+        log.write(f"--- {datetime.now(timezone.utc).isoformat()} starting on port {port} ({timing.describe()})\n"
+                  .encode())
         log.flush()
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", SERVER_MODULE, "--port", str(port)],
+            [sys.executable, "-m", SERVER_MODULE, "--port", str(port), *timing.server_args()],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, env=env, cwd=str(state_dir),
         )
     _write_state(state_dir, {"pid": proc.pid, "port": port,
-                             "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+                             "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                             **timing.as_state()})
 
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -348,13 +386,26 @@ def stop(state_dir: Path) -> bool:
     return bool(pids)
 
 
+def _timing_of(args: Any) -> Timing | None:
+    """`local up --timing MODE --time-scale F` (the CLI may not have these options: then None)."""
+    mode, scale = getattr(args, "timing", None), getattr(args, "time_scale", None)
+    if mode is None and scale is None:
+        return None
+    try:
+        return timing_option.parse(mode, scale)
+    except ValueError as exc:
+        raise UserError(f"blueprint local up: {exc}") from None
+
+
 def main(args: Any) -> int:
-    """`blueprint local up|down|status`."""
+    """`blueprint local up [--timing off|aws] [--time-scale F] | down | status`."""
     folder = state.state_dir(getattr(args, "root", Path(".")))
     action = args.action
     if action == "up":
-        endpoint = ensure_running(folder)
-        print(f"local AWS running at {endpoint} (log: {folder / LOG_FILE})")
+        endpoint = ensure_running(folder, _timing_of(args))
+        info = status(folder) or {}
+        print(f"local AWS running at {endpoint} ({timing_option.from_state(info).describe()}; "
+              f"log: {folder / LOG_FILE})")
         print("deploy to it with --target local; stop it with `blueprint local down` (its data is in memory)")
         return 0
     if action == "down":
@@ -374,6 +425,6 @@ def main(args: Any) -> int:
             print("no local AWS is running (start one with `blueprint local up`)")
             return 1
         print(f"local AWS running at {info['endpoint']} (pid {info['pid']}, since {info['started_at']}, "
-              f"log: {info['log']})")
+              f"{timing_option.from_state(info).describe()}, log: {info['log']})")
         return 0
     raise UserError(f"unknown action {action!r} for `blueprint local`: use up, down or status")

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from argparse import Namespace
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from blueprint.local import process as local
+from blueprint.local import timing as timing_option
+from blueprint.local.timing import Timing
 from blueprint.errors import UserError
 
 
@@ -188,3 +191,80 @@ def test_commands_starting_together_start_one_server(state_dir: Path):
              for _ in range(3)]
     endpoints = {p.communicate(timeout=60)[0].strip() for p in procs}
     assert len(endpoints) == 1 and len(_servers(state_dir)) == 1
+
+
+# ---- the timing option (blueprint.local.timing)
+
+def test_timing_is_parsed_and_spelled_one_way():
+    assert timing_option.parse(None, None) == Timing("off", 1.0)
+    assert timing_option.parse("AWS", "0.05") == Timing("aws", 0.05)
+    assert Timing("aws", 0.05).describe() == "timing aws, time scale 0.05"
+    assert timing_option.from_cmdline(["-m", "blueprint.local.server", *Timing("aws", 0.05).server_args()]) == \
+        Timing("aws", 0.05)
+    assert timing_option.from_state({"pid": 1, "port": 2}) == Timing()  # a state file from before timing
+    for mode, scale, said in [("fast", None, "not one of off, aws"), ("aws", "x", "not a number"),
+                              ("aws", "0", "above 0"), ("aws", "inf", "above 0")]:
+        with pytest.raises(ValueError, match=said):
+            timing_option.parse(mode, scale)
+    with pytest.raises(ValueError, match="BLUEPRINT_LOCAL_TIMING"):
+        timing_option.from_env({"BLUEPRINT_LOCAL_TIMING": "later"})
+
+
+def test_the_timing_is_the_servers_own_and_never_changed_behind_its_back(state_dir: Path, monkeypatch, capsys):
+    slow = Timing("aws", 0.5)
+    endpoint = local.ensure_running(state_dir, slow)
+    state = json.loads((state_dir / "local-aws.json").read_text())
+    assert (state["timing"], state["time_scale"]) == ("aws", 0.5)
+    assert "timing aws, time scale 0.5" in (state_dir / "local-aws.log").read_text()
+    assert local.status(state_dir)["timing"] == "aws"
+    assert local.ensure_running(state_dir) == endpoint  # no timing asked for: whatever runs
+    assert local.ensure_running(state_dir, slow) == endpoint
+    with pytest.raises(UserError, match=r"runs with timing aws, time scale 0.5, not timing off.*local down"):
+        local.ensure_running(state_dir, Timing())
+    monkeypatch.setenv("BLUEPRINT_LOCAL_TIMING", "off")
+    with pytest.raises(UserError, match="not timing off"):
+        local.ensure_running(state_dir)  # the environment asks too
+    monkeypatch.delenv("BLUEPRINT_LOCAL_TIMING")
+    (state_dir / "local-aws.json").unlink()  # found again in /proc, its timing from its command line
+    assert local.status(state_dir)["time_scale"] == 0.5
+    assert local.main(Namespace(action="status", root=state_dir.parent)) == 0
+    assert "timing aws, time scale 0.5" in capsys.readouterr().out
+
+
+def test_local_up_takes_the_timing_options(tmp_path: Path, capsys, monkeypatch):
+    root = tmp_path
+    try:
+        assert local.main(Namespace(action="up", root=root, timing="aws", time_scale=0.25)) == 0
+        assert "(timing aws, time scale 0.25;" in capsys.readouterr().out
+        with pytest.raises(UserError, match="time scale -1"):
+            local.main(Namespace(action="up", root=root, timing="aws", time_scale=-1))
+    finally:
+        local.main(Namespace(action="down", root=root))
+    monkeypatch.setenv("BLUEPRINT_LOCAL_TIMING", "aws")
+    monkeypatch.setenv("BLUEPRINT_LOCAL_TIME_SCALE", "0.5")
+    try:
+        assert local.main(Namespace(action="up", root=root)) == 0  # the environment's timing for a new server
+        assert "(timing aws, time scale 0.5;" in capsys.readouterr().out
+    finally:
+        local.main(Namespace(action="down", root=root))
+
+
+def test_a_server_stop_ends_the_operations_running_in_the_background(state_dir: Path):
+    """SIGTERM during a stack operation that has seconds to go: the server exits at once, not when it is done."""
+    import boto3
+
+    endpoint = local.ensure_running(state_dir, Timing("aws", 0.1))
+    cfn = boto3.client("cloudformation", region_name="eu-west-1", **local.client_kwargs(endpoint))
+    template = json.dumps({"Resources": {"Acl": {"Type": "AWS::WAFv2::WebACL", "Properties": {}}}})  # 60 s: 6 s here
+    cfn.create_change_set(StackName="long", ChangeSetName="long", ChangeSetType="CREATE", TemplateBody=template)
+    cfn.get_waiter("change_set_create_complete").wait(StackName="long", ChangeSetName="long",
+                                                       WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+    cfn.execute_change_set(StackName="long", ChangeSetName="long")
+    assert cfn.describe_stacks(StackName="long")["Stacks"][0]["StackStatus"] == "CREATE_IN_PROGRESS"
+    pid = json.loads((state_dir / "local-aws.json").read_text())["pid"]
+    started = time.monotonic()
+    os.kill(pid, signal.SIGTERM)
+    while _alive(pid) and time.monotonic() - started < 3:
+        time.sleep(0.05)
+    assert not _alive(pid), "the server waited for its background operation"
+    assert "background operation" not in (state_dir / "local-aws.log").read_text()  # ended, not failed

@@ -4,7 +4,8 @@
   apigateway              REST API types moto has no model for, Deployment's Ref, Method's integration
   applicationautoscaling  ScalableTarget, ScalingPolicy
   awslambda               Function properties and configuration, account settings, the concurrency quota
-  cloudformation          the engine: change-set review and execution, order, updates, deletion, unknown types
+  cloudformation          the engine (a package): change-set review, creation and execution with AWS's events,
+                          timing, rollback and rollback triggers; stack deletion; busy stacks refused
   cloudwatch              Alarm and CompositeAlarm types, PutCompositeAlarm, composite alarms' state
   drift                   CloudFormation's drift API (DetectStackDrift and the rest) over the live resources
   dynamodb                Table properties and updates
