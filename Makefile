@@ -94,8 +94,8 @@ status outputs destroy: $(VENV)/.installed ## stack status, outputs, or delete (
 	$(NEED_ENV)
 	@$(BP) $@ --env $(ENV) --target $(TARGET)
 
-local-up: $(VENV)/.installed ## start the embedded local AWS (moto server on 127.0.0.1)
-	@$(BP) local up
+local-up: $(VENV)/.installed ## start the embedded local AWS (TIMING=aws [TIME_SCALE=0.1]: it takes AWS's time)
+	@$(BP) local up $(if $(TIMING),--timing $(TIMING)) $(if $(TIME_SCALE),--time-scale $(TIME_SCALE))
 
 local-down: $(VENV)/.installed ## stop the embedded local AWS
 	@$(BP) local down

@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("local", help="manage the embedded local AWS (moto server on 127.0.0.1)")
     p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("--timing", choices=["off", "aws"], default=None,
+                   help="with up: off (the default) finishes every stack operation within its request; aws: change sets "
+                        "and stack operations take AWS's time (docs/local-timing.md)")
+    p.add_argument("--time-scale", type=float, default=None, metavar="FACTOR",
+                   help="with up: multiply every wait of the timing model, rollback triggers' monitoring included (e.g. 0.05)")
 
     p = sub.add_parser("serve", help="serve the environment's API on 127.0.0.1 as API Gateway would")
     _env_option(p, required=True)
