@@ -5,6 +5,7 @@
   aws            the one place sessions and clients are made; AWS's errors as messages for people
   upload         the artifacts bucket, the package and large templates in S3
   stacks         the one stack lookup, whether a stack can take a change set, poll pacing
+  concurrency    reserved concurrency against the account's Lambda quota, before a change set
   changeset      create, wait, describe, review; the `changeset` command
   review         the review as data (change set or plan); report prints it (text, JSON)
   records        what a review leaves for its deploy (.blueprint/<target>/<env>/), and the outputs file

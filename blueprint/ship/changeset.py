@@ -20,12 +20,12 @@ from typing import Any
 from blueprint.cfn import loader
 from blueprint.cfn.diff import diff_templates
 from blueprint.errors import DeployFailed
-from blueprint.ship import aws, lock, records, report
+from blueprint.ship import aws, concurrency, lock, records, report
 from blueprint.ship.prepare import Prepared, prepare
 from blueprint.ship.protect import protect
 from blueprint.ship.review import Review, from_change_set, summary_line
 from blueprint.ship.stacks import (CHANGE_SET_POLL_MAX_S, CHANGE_SET_TIMEOUT_S, environment_stacks, existing_stack,
-                                   poll_delays, stack_version)
+                                   poll_delays, stack_description, stack_version)
 from blueprint.ship.upload import bootstrap_bucket, template_source, upload_package
 
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
@@ -223,6 +223,8 @@ def _changeset(args: Namespace, root: Path, env: str, kind: str) -> int:
             cfn, s3 = session.client("cloudformation"), session.client("s3")
             if previous:
                 discard_change_set(cfn, previous, session.target.region)
+            # Before anything is uploaded or created: a reservation Lambda would refuse fails the create late.
+            concurrency.check(session, prepared.template, stack_description(cfn, prepared.stack_name), env, out)
             bucket = bootstrap_bucket(cfn, prepared, session.target.kind)
             package = prepared.package()
             code_key = upload_package(package, s3, bucket)
