@@ -14,6 +14,7 @@ class Network:
     vpc_cidr: str
     az_count: int
     flow_logs: bool
+    availability_zones: tuple[str, ...] = ()  # AZ IDs (use1-az1, ...), one per subnet; () = the region's first ones
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,8 @@ def from_data(env: str, data: dict[str, Any], files: list[str]) -> Spec:
         environment_tag=data.get("environment_tag", env),
         description=data.get("description", ""),
         account_id=data.get("account_id"),
-        network=Network(**n),
+        network=Network(vpc_cidr=n["vpc_cidr"], az_count=n["az_count"], flow_logs=n["flow_logs"],
+                        availability_zones=tuple(n.get("availability_zones", ()))),
         table=Table(
             read_capacity=t["read_capacity"], write_capacity=t["write_capacity"], ttl=Ttl(**t["ttl"]),
             point_in_time_recovery=t["point_in_time_recovery"], deletion_protection=t["deletion_protection"],
