@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from blueprint.render.alarms import alarms_context
 from blueprint.spec.model import Spec, path_name, path_prefixes
 
 # One JSON object per request in the access-log group; `blueprint serve` writes the same.
@@ -225,4 +226,5 @@ def template_context(spec: Spec) -> dict[str, Any]:
         "waf_body": waf_body(spec),
         "log_groups": log_groups(spec),
         "lambda_log_levels": lambda_log_levels(spec),
+        **alarms_context(spec),
     }

@@ -367,7 +367,8 @@ class TestR14Names:
 class TestR15Outputs:
     def test_the_four_outputs(self, env):
         outputs = template(env)["Outputs"]
-        assert set(outputs) == {"ApiEndpoint", "TableName", "FunctionName", "ApiKeyId"}
+        alarms = {"HealthAlarmName", "HealthAlarmArn", "AlarmTopicArn"} if the_spec(env).alarms.enabled else set()
+        assert set(outputs) == {"ApiEndpoint", "TableName", "FunctionName", "ApiKeyId"} | alarms
         assert outputs["ApiKeyId"]["Value"] == {"Ref": "ApiKey"}
         assert "${RestApi}" in outputs["ApiEndpoint"]["Value"]["Fn::Sub"]
 

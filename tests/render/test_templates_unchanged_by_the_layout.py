@@ -11,6 +11,8 @@ network resources. Then what only a real account shows (docs/real-account.md, is
 are DeletionPolicy RetainExceptOnCreate, the Deployment waits for the gateway responses, the function
 sets Lambda's log levels and may describe its subnets, prod's WAF counts the 8 KB body rule and inspects
 64 KB, and the bootstrap's API Gateway role trusts the service without an aws:SourceAccount condition.
+Then the alarms (issue 11): prod and staging gained the alarms, the health alarm, the topic, its policy
+and subscription, the key's CloudWatch statement and the outputs; prod the dashboard.
 """
 from __future__ import annotations
 
@@ -26,8 +28,8 @@ from tests.conftest import ROOT
 BEFORE = {
     "bootstrap": "7caa14e51a30990055b6f5ed3891b66dc669afc8b52454eaa2ea5fa069a355e4",
     "dev": "19314033b2ee46988662404a8c6dacb81afb958ed48f89dc58f079eca51eb4c5",
-    "prod": "2001b8727a880115403fca1fc6918eec893c9151fa492f4ffbb50e195565cce8",
-    "staging": "7b910daf0830157e990393d1b86dc9b4fae59afa72bca63eddc9489246e12be0",
+    "prod": "5541d0b00b81ada84a7401f925f4979fcdf30970c0fa58314883aaf328d7c464",
+    "staging": "4298158ebfe4618abd743e78030d931361a31f2be035cbfeb7113f07413c7364",
 }
 
 
