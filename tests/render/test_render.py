@@ -82,6 +82,15 @@ def test_the_parse_back_check_catches_broken_references():
         check("Resources:\n  A:\n    Type: X\n  A:\n    Type: Y\n", "t.yaml")
 
 
+def test_the_parse_back_check_knows_cloudformations_template_quotas():
+    resources = "".join(f"  Q{i}:\n    Type: AWS::SQS::Queue\n" for i in range(501))
+    with pytest.raises(UserError, match="501 resources, over CloudFormation's 500"):
+        check("Resources:\n" + resources, "t.yaml")
+    outputs = "".join(f"  O{i}:\n    Value: x\n" for i in range(201))
+    with pytest.raises(UserError, match="201 outputs, over CloudFormation's 200"):
+        check("Resources:\n  Q:\n    Type: AWS::SQS::Queue\nOutputs:\n" + outputs, "t.yaml")
+
+
 def test_g4_a_changed_api_gets_a_new_deployment_and_an_unchanged_one_keeps_it():
     spec = dev_spec()
     before = loader.loads(render_environment(spec))
