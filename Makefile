@@ -53,7 +53,7 @@ check-generated: $(VENV)/.installed ## fail when generated/ differs from a fresh
 	@$(BP) render --check
 
 cfn-lint: $(VENV)/.installed
-	$(VENV)/bin/cfn-lint generated/*/template.yaml
+	$(VENV)/bin/cfn-lint generated/*/template.yaml --append-rules lint/rules
 
 checkov: $(TOOLS)/.installed
 	$(TOOLS)/bin/checkov -d generated --framework cloudformation --skip-download --compact --quiet
