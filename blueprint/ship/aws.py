@@ -167,3 +167,55 @@ def translated(target_kind: str = "aws") -> Iterator[None]:
 def make_command(verb: str, env: str, target_kind: str) -> str:
     """The make command a message tells a person to run next, for the target they are on."""
     return f"make {verb} ENV={env}" + (" TARGET=local" if target_kind == "local" else "")
+
+
+# --- CloudWatch alarms (rollback triggers) and DynamoDB tables (a failed first create's leftovers) -------------
+
+ALARM_TYPES = {"CompositeAlarms": "AWS::CloudWatch::CompositeAlarm", "MetricAlarms": "AWS::CloudWatch::Alarm"}
+
+
+def alarms(session: Session, names: list[str]) -> dict[str, dict[str, str]]:
+    """The named alarms that exist: name -> {arn, type (as RollbackTrigger.Type takes it), state, reason}."""
+    if not names:
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    kwargs: dict[str, Any] = {"AlarmNames": list(names), "AlarmTypes": ["CompositeAlarm", "MetricAlarm"]}
+    while True:
+        page = session.client("cloudwatch").describe_alarms(**kwargs)
+        for key, kind in ALARM_TYPES.items():
+            for alarm in page.get(key, []):
+                found[alarm["AlarmName"]] = {"arn": alarm["AlarmArn"], "type": kind,
+                                             "state": alarm.get("StateValue", "INSUFFICIENT_DATA"),
+                                             "reason": alarm.get("StateReason", "")}
+        if not page.get("NextToken"):
+            return found
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def local_time_scale(root: Path) -> float:
+    """The running local AWS's time scale (it multiplies a rollback trigger's monitoring window); 1 if unknown."""
+    info = process.status(state_dir(root)) or {}
+    scale = info.get("time_scale", 1.0)
+    return float(scale) if isinstance(scale, (int, float)) else 1.0
+
+
+def table_items(session: Session, table: str) -> int | None:
+    """0 for an empty table, 1 when it holds an item, None when it does not exist."""
+    import botocore.exceptions as bx
+
+    try:
+        return int(session.client("dynamodb").scan(TableName=table, Limit=1, Select="COUNT")["Count"] > 0)
+    except bx.ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def delete_empty_table(session: Session, table: str) -> None:
+    """Deletion protection off, then the table deleted, waited for (the caller checked it is empty)."""
+    ddb = session.client("dynamodb")
+    if ddb.describe_table(TableName=table)["Table"].get("DeletionProtectionEnabled"):
+        ddb.update_table(TableName=table, DeletionProtectionEnabled=False)
+    ddb.delete_table(TableName=table)
+    ddb.get_waiter("table_not_exists").wait(TableName=table, WaiterConfig={"Delay": 1 if session.target.kind == "local"
+                                                                           else 5, "MaxAttempts": 120})

@@ -35,7 +35,7 @@ def main(args: Namespace) -> int:
             cfn.delete_change_set(ChangeSetName=done.described["ChangeSetId"])  # refused: leave nothing behind
             raise
         stack = execute(cfn, done.described["ChangeSetId"], done.described["StackId"], env, kind, done.stack,
-                        review_command="bootstrap")
+                        review_command="bootstrap", create=not done.exists)
     print(f"bootstrap stack {prepared.stack_name} is {stack['StackStatus']}")
     for key, value in sorted(outputs_of(stack).items()):
         print(f"  {key}  {value}")

@@ -15,12 +15,13 @@ from argparse import Namespace
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from blueprint.cfn import loader
 from blueprint.cfn.diff import diff_templates
 from blueprint.errors import DeployFailed, UserError
-from blueprint.ship import aws, concurrency, lock, records, report
+from blueprint.ship import aws, concurrency, guard as guards, lock, records, report
+from blueprint.ship.guard import Guard
 from blueprint.ship.prepare import Prepared, prepare
 from blueprint.ship.protect import protect
 from blueprint.ship.review import Review, from_change_set, summary_line
@@ -49,8 +50,10 @@ def change_set_name(template_sha256: str) -> str:
 
 
 def create(cfn: Any, prepared: Prepared, source: dict[str, str], parameters: dict[str, str],
-           exists: bool, package_sha256: str | None = None, revert_drift: bool = False) -> str:
-    """CreateChangeSet; returns its ARN. `revert_drift` makes an update's change set drift-aware.
+           exists: bool, package_sha256: str | None = None, revert_drift: bool = False,
+           rollback: dict[str, Any] | None = None) -> str:
+    """CreateChangeSet; returns its ARN. `revert_drift` makes an update's change set drift-aware; `rollback`
+    is its RollbackConfiguration (blueprint.ship.guard), left out when None: an empty list would clear triggers.
 
     DeploymentMode is sent only when asked for and only on an UPDATE: a stack not created yet has no
     drift, and an older CloudFormation endpoint need never see the parameter.
@@ -58,7 +61,9 @@ def create(cfn: Any, prepared: Prepared, source: dict[str, str], parameters: dic
     description = f"blueprint: template sha256 {prepared.template_sha256[:16]}"
     if package_sha256:
         description += f", package sha256 {package_sha256[:16]}"
-    mode = {"DeploymentMode": REVERT_DRIFT} if revert_drift and exists else {}
+    mode: dict[str, Any] = {"DeploymentMode": REVERT_DRIFT} if revert_drift and exists else {}
+    if rollback is not None:
+        mode["RollbackConfiguration"] = rollback
     response = cfn.create_change_set(
         StackName=prepared.stack_name,
         ChangeSetName=change_set_name(prepared.template_sha256),
@@ -123,18 +128,23 @@ class Submitted:
     exists: bool
     no_changes: bool
     stack: dict[str, Any] | None = None  # the stack as it was before the change set (None: created)
+    guard: Guard | None = None  # the rollback triggers it carries (None: not decided, as for bootstrap)
 
 
 def submit(session: aws.Session, prepared: Prepared, parameters: dict[str, str], source: dict[str, str],
-           package_sha256: str | None = None, revert_drift: bool = False) -> Submitted:
-    """Create the change set, wait for it, and build its review (plan prediction included)."""
+           package_sha256: str | None = None, revert_drift: bool = False,
+           guarded: Callable[[dict[str, Any] | None], Guard] | None = None) -> Submitted:
+    """Create the change set, wait for it, and build its review (plan prediction included); `guarded`
+    decides its rollback triggers from the stack as it is (blueprint.ship.guard.decide)."""
     import botocore.exceptions as bx
 
     cfn = session.client("cloudformation")
     stack = existing_stack(cfn, prepared.stack_name, prepared.env, session.target.kind, prepared.bootstrap)
     old_template = template_of(cfn, stack)
+    guard = guarded(stack) if guarded else None
     try:
-        change_set_id = create(cfn, prepared, source, parameters, stack is not None, package_sha256, revert_drift)
+        change_set_id = create(cfn, prepared, source, parameters, stack is not None, package_sha256, revert_drift,
+                               guard.configuration() if guard else None)
     except bx.ClientError as exc:
         # Some endpoints refuse an empty change set outright instead of creating a FAILED one.
         if not any(text in aws.error_message(exc) for text in NO_CHANGES):
@@ -147,13 +157,13 @@ def submit(session: aws.Session, prepared: Prepared, parameters: dict[str, str],
             cfn.delete_change_set(ChangeSetName=change_set_id)
         empty = Review("change set", prepared.stack_name, session.target.describe(), [],
                        described.get("ChangeSetName"), change_set_id, stack is not None)
-        return Submitted(described, empty, stack is not None, True, stack)
+        return Submitted(described, empty, stack is not None, True, stack, guard)
     if described["Status"] != "CREATE_COMPLETE":
         raise DeployFailed(f"change set {described.get('ChangeSetName')} for {prepared.stack_name} is "
                            f"{described['Status']}: {described.get('StatusReason', 'no reason given')}")
     result = review_of(cfn, {**described, "StackName": prepared.stack_name}, old_template, prepared.template,
                        session.target.describe(), prepared.env)
-    return Submitted(described, result, stack is not None, False, stack)
+    return Submitted(described, result, stack is not None, False, stack, guard)
 
 
 def previous_stacks(cfn: Any, prepared: Prepared, target_kind: str) -> list[dict[str, Any]]:
@@ -261,8 +271,9 @@ def _changeset(args: Namespace, root: Path, env: str, kind: str) -> int:
             package = prepared.package()
             code_key = upload_package(package, s3, bucket)
             source = template_source(s3, bucket, prepared, session.target.kind)
+            scale = aws.local_time_scale(root) if session.target.kind == "local" else 1.0
             done = submit(session, prepared, {"ArtifactBucket": bucket, "CodeKey": code_key}, source, package.sha256,
-                          revert)
+                          revert, lambda stack: guards.decide(session, prepared.settings, stack, scale))
             if done.no_changes and done.stack is not None:
                 protect(cfn, done.stack, prepared.settings, session.target.kind, out)
             creates = not done.exists and not done.no_changes
@@ -278,8 +289,12 @@ def _changeset(args: Namespace, root: Path, env: str, kind: str) -> int:
             print(f"no changes: {prepared.stack_name} already runs this template and package in "
                   f"{session.target.describe()} (the empty change set was deleted)")
         return 0
-    # previous_stacks is always in the JSON, so CI can read it; text gets a note per stack below.
-    report.emit(done.review, args.output, {"previous_stacks": previous})
+    # previous_stacks and rollback are always in the JSON, so CI can read them; text gets a note each below.
+    rollback = done.guard.to_json() if done.guard else None
+    report.emit(done.review, args.output, {"previous_stacks": previous, "rollback": rollback})
+    if done.guard and args.output != "json":
+        for line in done.guard.lines(env):
+            print(line)
     for stack in previous:
         print(previous_note(prepared, stack), file=out)
     records.write_record(root, env, records.ReviewRecord(

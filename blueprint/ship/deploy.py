@@ -19,7 +19,9 @@ from blueprint.cfn import loader
 from blueprint.errors import UserError
 from blueprint.ship import aws, drift, lock, records
 from blueprint.ship.changeset import REVERT_DRIFT, review_of, template_of
+from blueprint.ship.events import stack_timeout_s
 from blueprint.ship.execute import check_dangerous, execute
+from blueprint.ship.monitor import Watch
 from blueprint.ship.package import build_package, package_dir
 from blueprint.ship.prepare import file_sha256, sha256_text
 from blueprint.ship.protect import protect
@@ -131,6 +133,24 @@ def check_drift(cfn: Any, stack: dict[str, Any], described: dict[str, Any], revi
     print(f"drift: none on {review.stack_name} (checked before executing on a protected environment)", flush=True)
 
 
+def watch_of(session: aws.Session, described: dict[str, Any], root: Path, env: str) -> Watch:
+    """The watch of the change set's own rollback triggers, and a line saying what guards this deploy."""
+    config = described.get("RollbackConfiguration") or {}
+    minutes = int(config.get("MonitoringTimeInMinutes") or 0)
+    local = session.target.kind == "local"
+    window_s = minutes * 60 * (aws.local_time_scale(root) if local else 1.0)
+    watch = Watch(session, config, window_s)
+    if watch.guarded:
+        here = f" ({window_s:g} s at the local AWS's time scale; the local target shortens the spec's window)" \
+            if local else ""
+        print(f"guarded: CloudFormation rolls this deploy back if {', '.join(watch.names)} goes to ALARM while it "
+              f"runs or in the {minutes} min after its last resource{here}", flush=True)
+    else:
+        print(f"unguarded: change set {described.get('ChangeSetName')} has no rollback trigger (its review says why); "
+              f"nothing rolls {env} back over an alarm", flush=True)
+    return watch
+
+
 def main(args: Namespace) -> int:
     """`blueprint deploy --env E [--allow-replace ID ...]`, holding the environment's stack lock throughout:
     two deploys of one review must not both read the record and execute its change set."""
@@ -161,13 +181,16 @@ def _deploy(args: Namespace, root: Path, env: str, kind: str) -> int:
             check_drift(cfn, before, described, review, bool(getattr(args, "accept_drift", False)), env, kind)
         if not record.create:
             protect(cfn, before, settings, session.target.kind)  # before executing: the policy governs this update
+        watch = watch_of(session, described, root, env)
         print(f"executing change set {record.change_set_name} on {record.stack_name} "
               f"({session.target.describe()}): {record.summary}", flush=True)
         record_file = review_record_path(root, kind, env)
         stack = execute(cfn, record.change_set_id, before["StackId"], env, kind, before,
-                        started=lambda: record_file.unlink(missing_ok=True))  # executed: never again
+                        started=lambda: record_file.unlink(missing_ok=True),  # executed: never again
+                        create=record.create, watch=watch, timeout_s=stack_timeout_s(watch.minutes))
         if record.create:
             protect(cfn, stack, settings, session.target.kind)  # the new stack's first chance
+        print(watch.summary(stack))
         print(f"stack {record.stack_name} is {stack['StackStatus']}")
     show_outputs(root, kind, env, outputs_of(stack), args.output)
     return 0

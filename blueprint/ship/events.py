@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
 from blueprint.errors import DeployFailed, UserError
 from blueprint.ship import aws
 from blueprint.ship.stacks import poll_delays, stack_description, stack_version
 
+# How long a stack operation is followed: its resources, plus the rollback triggers' monitoring window
+# (up to 180 min) on top, which CloudFormation waits through before it completes.
 STACK_TIMEOUT_S = 2 * 60 * 60
+
+
+def stack_timeout_s(monitoring_minutes: int = 0) -> float:
+    return STACK_TIMEOUT_S + 60 * max(monitoring_minutes, 0)
 STACK_TYPE = "AWS::CloudFormation::Stack"
 
 
@@ -35,6 +41,9 @@ class EventStream:
         self.stack_name = stack_id.split("/")[1] if stack_id.startswith("arn:") and "/" in stack_id else stack_id
         self.failures: list[dict[str, Any]] = []
         self.stack_status: str | None = None  # the newest stack-level event's status since the first marker
+        self.busy: set[str] = set()  # resources whose newest event since the first marker is *_IN_PROGRESS
+        self.resources_seen = False  # any resource event since the first marker
+        self.stack_reasons: list[dict[str, Any]] = []  # the stack's own events since the first marker
         self.started = time.monotonic()
         latest = self._read(stop_at=None, first_page_only=True)
         self.marker = latest[0]["EventId"] if latest else None
@@ -69,6 +78,13 @@ class EventStream:
         for event in fresh:
             if self.is_stack_event(event):
                 self.stack_status = event.get("ResourceStatus")
+                self.stack_reasons.append(event)
+            else:
+                self.resources_seen = True
+                if event.get("ResourceStatus", "").endswith("_IN_PROGRESS"):
+                    self.busy.add(event.get("LogicalResourceId", ""))
+                else:
+                    self.busy.discard(event.get("LogicalResourceId", ""))
             if event.get("ResourceStatus", "").endswith("_FAILED"):
                 self.failures.append(event)
         return fresh
@@ -85,8 +101,10 @@ class EventStream:
 
 
 def follow(cfn: Any, stack_id: str, events: EventStream, env: str, target_kind: str = "aws",
-           before: dict[str, Any] | None = None, out: Any = None) -> dict[str, Any]:
+           before: dict[str, Any] | None = None, out: Any = None, on_poll: Callable[[], None] | None = None,
+           timeout_s: float = STACK_TIMEOUT_S) -> dict[str, Any]:
     """Print events until the stack's operation ends; its final description. Ctrl-C leaves AWS working.
+    `on_poll` runs after each read of the events (the rollback triggers' watch shows their alarms).
 
     The end is the stack's own event (newer than the marker) with a final status, confirmed by
     DescribeStacks: right after ExecuteChangeSet, DescribeStacks alone may still show the previous
@@ -102,8 +120,10 @@ def follow(cfn: Any, stack_id: str, events: EventStream, env: str, target_kind: 
 
     try:
         with aws.translated(target_kind):
-            for delay in poll_delays(STACK_TIMEOUT_S):
+            for delay in poll_delays(timeout_s):
                 show()
+                if on_poll:
+                    on_poll()
                 if events.settled or target_kind == "local":
                     stack = stack_description(cfn, stack_id)
                     status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
@@ -121,7 +141,7 @@ def follow(cfn: Any, stack_id: str, events: EventStream, env: str, target_kind: 
     except (UserError, DeployFailed) as exc:
         # Expired credentials or throttling during a long operation stop only the following.
         raise type(exc)(f"{exc}\n{follow_hint(env)}") from None
-    raise DeployFailed(f"stack {events.stack_name} was still in progress after {STACK_TIMEOUT_S // 3600} h; "
+    raise DeployFailed(f"stack {events.stack_name} was still in progress after {timeout_s / 60:.0f} min; "
                        f"{follow_hint(env)}")
 
 

@@ -8,7 +8,8 @@ from typing import Any, Callable
 
 from blueprint.errors import DeployFailed, Refused
 from blueprint.ship import aws
-from blueprint.ship.events import EventStream, failure_message, follow
+from blueprint.ship.events import STACK_TIMEOUT_S, EventStream, failure_message, follow
+from blueprint.ship.monitor import Watch
 from blueprint.ship.review import Review
 
 SUCCESS = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", "DELETE_COMPLETE"}
@@ -33,17 +34,21 @@ def change_set_label(change_set_id: str) -> str:
 
 def execute(cfn: Any, change_set_id: str, stack_id: str, env: str, target_kind: str = "aws",
             before: dict[str, Any] | None = None, started: Callable[[], None] | None = None,
-            review_command: str = "changeset") -> dict[str, Any]:
+            review_command: str = "changeset", create: bool = False, watch: Watch | None = None,
+            timeout_s: float = STACK_TIMEOUT_S) -> dict[str, Any]:
     """Execute a change set and follow it; DeployFailed (after the reasons) when it does not succeed.
 
     `started` runs once CloudFormation accepted the execution (the change set cannot run again);
-    `review_command` is the make target that makes a new one (changeset, or bootstrap).
+    `review_command` is the make target that makes a new one (changeset, or bootstrap). A `create` is
+    executed with RetainExceptOnCreate: if it fails, its rollback deletes even what DeletionPolicy Retain
+    keeps, so no fixed-name resource is left to block the retry. `watch` shows the rollback triggers' alarms
+    as it waits and names the one that rolled the deploy back.
     """
     import botocore.exceptions as bx
 
     events = EventStream(cfn, stack_id)
     try:
-        cfn.execute_change_set(ChangeSetName=change_set_id)
+        cfn.execute_change_set(ChangeSetName=change_set_id, **({"RetainExceptOnCreate": True} if create else {}))
     except bx.ClientError as exc:
         if aws.error_code(exc) != "InvalidChangeSetStatus":
             raise
@@ -55,7 +60,11 @@ def execute(cfn: Any, change_set_id: str, stack_id: str, env: str, target_kind: 
             f"then run `{aws.make_command(review_command, env, target_kind)}` for a new review") from None
     if started:
         started()
-    stack = follow(cfn, stack_id, events, env, target_kind, before)
+    stack = follow(cfn, stack_id, events, env, target_kind, before,
+                   on_poll=(lambda: watch.poll(events)) if watch else None, timeout_s=timeout_s)
     if stack["StackStatus"] not in SUCCESS:
+        fired = watch.fired(stack, events) if watch else None
+        if fired:
+            raise DeployFailed(watch.failure(fired, stack, env) + "\n" + failure_message(stack, events))
         raise DeployFailed(failure_message(stack, events))
     return stack

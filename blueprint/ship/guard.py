@@ -1,0 +1,109 @@
+"""Which alarms guard a change set: CreateChangeSet's RollbackConfiguration, and what its review says of it.
+
+The triggers are the spec's (stack.json: the health alarm), but only those whose alarm exists in the account
+now: CloudFormation fails an operation whose trigger alarm is missing, so the change set that creates the
+alarms goes unguarded, and says so. With no trigger to send the configuration is left out, never sent as an
+empty list, which would clear the triggers an earlier deploy set; except when the stack has triggers that
+must go (alarms switched off, or an alarm deleted): then the empty list is sent on purpose, and the review
+says that too. On the local target the monitoring window is shortened (LOCAL_MONITORING_MINUTES, further
+multiplied by the local AWS's time scale) so local deploys and tests stay fast.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from blueprint.render.settings import StackSettings
+from blueprint.ship import aws
+
+MAX_TRIGGERS = 5  # AWS's limit on RollbackTriggers
+LOCAL_MONITORING_MINUTES = 1
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    arn: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The rollback triggers of one change set, decided before it is created."""
+
+    triggers: tuple[Trigger, ...]  # the spec's triggers whose alarm exists: they guard this change set
+    missing: tuple[str, ...]  # the spec's triggers whose alarm does not exist yet (this change set creates them)
+    minutes: int  # MonitoringTimeInMinutes sent
+    spec_minutes: int  # what the spec asks (alarms.monitoring_minutes)
+    target_kind: str = "aws"
+    clears: tuple[str, ...] = ()  # the stack's current trigger ARNs an empty list takes off
+    time_scale: float = 1.0  # the local AWS's: its monitoring window lasts minutes x 60 x time_scale seconds
+
+    def configuration(self) -> dict[str, Any] | None:
+        """CreateChangeSet's RollbackConfiguration; None: leave it out (the stack keeps what it has)."""
+        if self.triggers:
+            return {"RollbackTriggers": [{"Arn": t.arn, "Type": t.type} for t in self.triggers],
+                    "MonitoringTimeInMinutes": self.minutes}
+        if self.clears:
+            return {"RollbackTriggers": [], "MonitoringTimeInMinutes": 0}
+        return None
+
+    def window(self) -> str:
+        """How long CloudFormation watches after the last resource, in words (the local shortening said)."""
+        text = f"{self.minutes} min"
+        if self.target_kind == "local" and self.minutes != self.spec_minutes:
+            text += f" (the spec's {self.spec_minutes} min shortened on the local target to keep local deploys fast"
+            if self.time_scale != 1.0:
+                text += f"; at the local AWS's time scale {self.time_scale:g} that is {self.seconds():g} s"
+            text += ")"
+        return text
+
+    def seconds(self) -> float:
+        return self.minutes * 60 * (self.time_scale if self.target_kind == "local" else 1.0)
+
+    def lines(self, env: str) -> list[str]:
+        """What the review says about the guard (text)."""
+        out = []
+        if self.triggers:
+            names = ", ".join(t.name for t in self.triggers)
+            out.append(f"GUARDED by rollback trigger(s) {names}: CloudFormation rolls this change set back if "
+                       f"{'it goes' if len(self.triggers) == 1 else 'one goes'} to ALARM while it runs or in the "
+                       f"{self.window()} after its last resource")
+        if self.missing:
+            names = ", ".join(self.missing)
+            lead = "UNGUARDED: no rollback trigger" if not self.triggers else "not guarding"
+            out.append(f"{lead}: the alarm {names} does not exist yet (this change set creates it, and CloudFormation "
+                       f"fails an operation whose trigger alarm is missing); the next change set of {env} is guarded by it")
+        if self.clears:
+            out.append(f"rollback triggers cleared: the stack's trigger(s) {', '.join(self.clears)} are taken off "
+                       f"(an empty RollbackTriggers list), as the spec guards {env} with none that exists")
+        if not out:
+            out.append(f"unguarded: {env} has no alarms (alarms.enabled is false), so no rollback trigger watches "
+                       "this deploy")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"guarded": bool(self.triggers), "triggers": [t.__dict__ for t in self.triggers],
+                "missing": list(self.missing), "monitoring_minutes": self.minutes,
+                "spec_monitoring_minutes": self.spec_minutes, "monitoring_seconds": self.seconds(),
+                "clears": list(self.clears), "configuration": self.configuration()}
+
+
+def current_triggers(stack: dict[str, Any] | None) -> list[str]:
+    """The trigger ARNs a described stack has now."""
+    return [t.get("Arn", "") for t in ((stack or {}).get("RollbackConfiguration") or {}).get("RollbackTriggers") or []]
+
+
+def decide(session: aws.Session, settings: StackSettings, stack: dict[str, Any] | None,
+           time_scale: float = 1.0) -> Guard:
+    """The guard of the next change set: the spec's triggers that exist (DescribeAlarms), at most five."""
+    wanted = list(settings.rollback_triggers)[:MAX_TRIGGERS]
+    found = aws.alarms(session, [t.name for t in wanted])
+    triggers = tuple(Trigger(t.name, found[t.name]["arn"], found[t.name]["type"]) for t in wanted if t.name in found)
+    missing = tuple(t.name for t in wanted if t.name not in found)
+    minutes = settings.monitoring_minutes
+    if session.target.kind == "local":
+        minutes = min(minutes, LOCAL_MONITORING_MINUTES)
+    kept = {t.arn for t in triggers}
+    clears = tuple(a for a in current_triggers(stack) if a not in kept) if not triggers else ()
+    return Guard(triggers, missing, minutes, settings.monitoring_minutes, session.target.kind, clears, time_scale)
