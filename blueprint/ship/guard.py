@@ -75,8 +75,9 @@ class Guard:
             out.append(f"{lead}: the alarm {names} does not exist yet (this change set creates it, and CloudFormation "
                        f"fails an operation whose trigger alarm is missing); the next change set of {env} is guarded by it")
         if self.clears:
+            why = "their alarms do not exist" if self.missing else f"{env}'s alarms are off (alarms.enabled: false)"
             out.append(f"rollback triggers cleared: the stack's trigger(s) {', '.join(self.clears)} are taken off "
-                       f"(an empty RollbackTriggers list), as the spec guards {env} with none that exists")
+                       f"(an empty RollbackTriggers list), as {why}: left on, they would fail the next operation")
         if not out:
             out.append(f"unguarded: {env} has no alarms (alarms.enabled is false), so no rollback trigger watches "
                        "this deploy")

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from blueprint.cfn import loader
-from blueprint.errors import DeployFailed, UserError
+from blueprint.errors import DeployFailed, Refused, UserError
 from blueprint.render import settings as stack_settings
 from blueprint.render.settings import StackSettings
 from blueprint.ship import aws, lock, records
 from blueprint.ship.events import EventStream, failure_message, follow
-from blueprint.ship.stacks import stack_description
+from blueprint.ship.stacks import NEVER_CREATED, stack_description
 
 LAST_EVENTS = 10
 # What a Delete leaves behind: the resource itself, or (Snapshot) a final snapshot of it.
@@ -104,13 +104,47 @@ def confirm(stack_name: str) -> bool:
 
 def destroy_main(args: Namespace) -> int:
     root, env, kind = Path(args.root), args.env, args.target
-    settings = stack_settings.read(root, env)
-    if settings.termination_protection:
-        raise UserError(f"{settings.stack_name} is a protected environment (envs/{env}.yaml protected: true): "
-                        "blueprint does not delete it; do it deliberately in the CloudFormation console")
+    stack_settings.read(root, env)  # a missing stack.json is named before the lock is taken
     # Held until the state files are forgotten: a review made meanwhile would be of a stack being deleted.
     with lock.env_stack(root, kind, env, "destroy"):
         return _destroy(args, root, env, kind)
+
+
+def _refuse_protected(settings: StackSettings, stack: dict[str, Any], env: str) -> None:
+    """A protected environment's stack is not deleted by blueprint, unless its first create failed: then it
+    never ran, holds nothing anyone used, and must go before the create can be tried again."""
+    if settings.termination_protection and stack["StackStatus"] not in NEVER_CREATED:
+        raise UserError(f"{settings.stack_name} is a protected environment (envs/{env}.yaml protected: true) and "
+                        f"its stack is {stack['StackStatus']}: blueprint does not delete it; do it deliberately in the "
+                        "CloudFormation console (blueprint deletes a protected stack only when its first create "
+                        "failed: ROLLBACK_COMPLETE or ROLLBACK_FAILED)")
+
+
+def clear_failed_create(session: aws.Session, cfn: Any, stack: dict[str, Any], env: str) -> None:
+    """What a failed first create's rollback could not delete (ROLLBACK_FAILED): an empty table kept by its
+    deletion protection is deleted (protection off first; its DeletionPolicy would keep it past DeleteStack and
+    its fixed name would block the retry); a table with items is refused, as it is not what a failed create left."""
+    if stack.get("EnableTerminationProtection"):
+        cfn.update_termination_protection(StackName=stack["StackId"], EnableTerminationProtection=False)
+        print(f"termination protection off: {stack['StackName']} never ran (its first create failed)")
+    if stack["StackStatus"] != "ROLLBACK_FAILED":
+        return
+    for resource in cfn.describe_stack_resources(StackName=stack["StackId"])["StackResources"]:
+        table = resource.get("PhysicalResourceId")
+        if resource.get("ResourceType") != "AWS::DynamoDB::Table" or not table or \
+                resource.get("ResourceStatus") == "DELETE_COMPLETE":
+            continue
+        items = aws.table_items(session, table)
+        if items is None:
+            continue
+        if items:
+            raise Refused(f"table {table} ({resource['LogicalResourceId']}) of {stack['StackName']} holds items, though "
+                          f"the stack's first create failed: nothing was deleted. Look at it and back it up; delete it "
+                          f"yourself if it is not needed, then run `{aws.make_command('destroy', env, session.target.kind)}`"
+                          " again")
+        aws.delete_empty_table(session, table)
+        print(f"deleted the empty table {table} ({resource['LogicalResourceId']}) that the failed create's rollback left "
+              "(its deletion protection turned off first): it would outlive the stack and block the retry")
 
 
 def _destroy(args: Namespace, root: Path, env: str, kind: str) -> int:
@@ -120,18 +154,27 @@ def _destroy(args: Namespace, root: Path, env: str, kind: str) -> int:
         if stack is None:
             print(f"stack {settings.stack_name} does not exist in {session.target.describe()}: nothing to delete")
             return 0
-        if stack.get("EnableTerminationProtection"):
+        _refuse_protected(settings, stack, env)
+        never_created = stack["StackStatus"] in NEVER_CREATED
+        if stack.get("EnableTerminationProtection") and not never_created:
             raise UserError(f"stack {settings.stack_name} has termination protection on: blueprint will not delete it")
-        retained, snapshots = (retained_resources(cfn, stack["StackId"]) if stack["StackStatus"] != "REVIEW_IN_PROGRESS"
-                               else ([], []))
+        # A stack that never ran keeps nothing by its DeletionPolicy worth naming: its rollback removed what it made.
+        retained, snapshots = (retained_resources(cfn, stack["StackId"])
+                               if stack["StackStatus"] not in ("REVIEW_IN_PROGRESS", *NEVER_CREATED) else ([], []))
         print(f"deleting stack {settings.stack_name} in {session.target.describe()}")
-        print("retained (DeletionPolicy Retain or RetainExceptOnCreate): "
-              + (", ".join(retained) if retained else "nothing"))
+        if never_created:
+            print(f"{settings.stack_name} is {stack['StackStatus']}: its first create failed, so it never ran "
+                  f"(deleted although {env} is protected){': ' + stack['StackStatusReason'] if stack.get('StackStatusReason') else ''}")
+        else:
+            print("retained (DeletionPolicy Retain or RetainExceptOnCreate): "
+                  + (", ".join(retained) if retained else "nothing"))
         if snapshots:
             print("deleted after a final snapshot (DeletionPolicy Snapshot): " + ", ".join(snapshots))
         if not getattr(args, "yes", False) and not confirm(settings.stack_name):
             print("not confirmed: nothing deleted")
             return 0
+        if never_created:
+            clear_failed_create(session, cfn, stack, env)
         events = EventStream(cfn, stack["StackId"])
         cfn.delete_stack(StackName=stack["StackId"])
         final = follow(cfn, stack["StackId"], events, env, kind, stack)

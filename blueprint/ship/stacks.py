@@ -14,6 +14,8 @@ POLL_FIRST_S, POLL_GROWTH = 0.2, 1.5
 CHANGE_SET_POLL_MAX_S, STACK_POLL_MAX_S = 2.0, 5.0
 CHANGE_SET_TIMEOUT_S = 15 * 60
 BUSY_SUFFIX = "_IN_PROGRESS"
+# A first create that failed and rolled back: the stack can only be deleted (then created again).
+NEVER_CREATED = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED")
 # The outputs every environment's stack has (templates/outputs): with the Environment tag and the
 # `-<env>` suffix of its name, what tells a blueprint stack of the environment from any other stack.
 ENVIRONMENT_OUTPUTS = frozenset({"ApiEndpoint", "TableName", "FunctionName", "ApiKeyId"})
@@ -63,6 +65,22 @@ def wait_stack_gone(cfn: Any, stack_id: str) -> None:
     raise DeployFailed(f"the pending stack {stack_id} was still being deleted after {CHANGE_SET_TIMEOUT_S // 60} min")
 
 
+def never_created_message(cfn: Any, stack: dict[str, Any], env: str, target_kind: str, bootstrap: bool) -> str:
+    """What to do with a stack whose first create failed: it must be deleted before the create is retried."""
+    name, status = stack["StackName"], stack["StackStatus"]
+    held = ("it holds no resources" if status == "ROLLBACK_COMPLETE" else
+            f"its rollback could not delete everything ({stack.get('StackStatusReason') or 'see its events'})")
+    if bootstrap:
+        endpoint = f" --endpoint-url {cfn.meta.endpoint_url}" if target_kind == "local" else ""
+        return (f"the bootstrap stack {name} is {status}: its first create failed and {held}; delete it with "
+                f"`aws cloudformation delete-stack --stack-name {name} --region {cfn.meta.region_name}{endpoint}` "
+                f"and run `make bootstrap ENV={env}` again")
+    return (f"stack {name} is {status}: its first create failed and {held}; it was never live, and CloudFormation "
+            f"takes no change set on it until it is deleted: run `{aws.make_command('destroy', env, target_kind)}` "
+            f"(allowed for a protected environment too, since nothing of it ever ran), then "
+            f"`{aws.make_command('changeset', env, target_kind)}` again")
+
+
 def existing_stack(cfn: Any, stack_name: str, env: str, target_kind: str = "aws",
                    bootstrap: bool = False) -> dict[str, Any] | None:
     """The stack to UPDATE, or None to CREATE; refuses stacks that can take no change set now."""
@@ -78,15 +96,8 @@ def existing_stack(cfn: Any, stack_name: str, env: str, target_kind: str = "aws"
             cfn.delete_stack(StackName=stack["StackId"])
             wait_stack_gone(cfn, stack["StackId"])
         return None
-    if status == "ROLLBACK_COMPLETE":
-        if bootstrap:
-            endpoint = f" --endpoint-url {cfn.meta.endpoint_url}" if target_kind == "local" else ""
-            raise UserError(
-                f"the bootstrap stack {stack_name} is ROLLBACK_COMPLETE: its first create failed and it holds no "
-                f"resources; delete it with `aws cloudformation delete-stack --stack-name {stack_name} "
-                f"--region {cfn.meta.region_name}{endpoint}` and run `make bootstrap ENV={env}` again")
-        raise UserError(f"stack {stack_name} is ROLLBACK_COMPLETE: its first create failed and it holds no resources; "
-                        f"delete it with `make destroy ENV={env}` and create the change set again")
+    if status in NEVER_CREATED:
+        raise UserError(never_created_message(cfn, stack, env, target_kind, bootstrap))
     if status.endswith(BUSY_SUFFIX) or status == "DELETE_FAILED":
         raise UserError(f"stack {stack_name} is {status}: wait for it to settle (`make status ENV={env}`) and retry")
     return stack

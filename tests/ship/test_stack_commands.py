@@ -21,10 +21,41 @@ def test_outputs_are_written_for_other_tools(tmp_path, capsys):
     assert "TableName  t" in capsys.readouterr().out
 
 
-def test_destroy_of_a_protected_environment_is_refused_before_any_call(project):
+def _destroy_with(project, monkeypatch, status, **extra):
+    """destroy --env prod --yes on a stubbed CloudFormation whose prod stack is `status`; the stubber."""
+    from tests.ship.stubs import stack, stubbed
+
+    cfn, stub = stubbed()
+    stub.add_response("describe_stacks", {"Stacks": [stack(status, "items-prod", **extra)]})
+    session = SimpleNamespace(target=SimpleNamespace(kind="aws", region="us-east-1", describe=lambda: "us-east-1"))
+    settings = stack_settings.read(project, "prod")
+    monkeypatch.setattr(stack_commands, "_session", lambda args: (settings, session, cfn))
     args = SimpleNamespace(root=project, env="prod", target="aws", yes=True, output="text")
-    with pytest.raises(UserError, match="protected environment"):
-        stack_commands.destroy_main(args)
+    return stack_commands.destroy_main, args, stub
+
+
+def test_destroy_of_a_protected_environment_that_ran_is_refused(project, monkeypatch):
+    destroy, args, stub = _destroy_with(project, monkeypatch, "UPDATE_COMPLETE")
+    with pytest.raises(UserError, match="protected environment .* its stack is UPDATE_COMPLETE: blueprint does not "
+                                        "delete it"):
+        destroy(args)
+    stub.assert_no_pending_responses()  # refused on what DescribeStacks said, before any other call
+
+
+def test_destroy_of_a_protected_stack_whose_first_create_failed_goes_ahead(project, monkeypatch, capsys):
+    destroy, args, stub = _destroy_with(project, monkeypatch, "ROLLBACK_COMPLETE", StackStatusReason="quota exceeded")
+    stub.add_response("describe_stack_events", {"StackEvents": []})
+    stub.add_response("delete_stack", {}, {"StackName": "arn:aws:cloudformation:us-east-1:1:stack/items-prod/1"})
+    stub.add_response("describe_stack_events", {"StackEvents": [
+        {"StackId": "s", "StackName": "items-prod", "EventId": "e1", "LogicalResourceId": "items-prod",
+         "ResourceType": "AWS::CloudFormation::Stack", "ResourceStatus": "DELETE_COMPLETE",
+         "Timestamp": "2026-01-01T00:00:00Z"}]})
+    stub.add_client_error("describe_stacks", "ValidationError", "Stack with id items-prod does not exist")
+    assert destroy(args) == 0
+    out = capsys.readouterr().out
+    assert "items-prod is ROLLBACK_COMPLETE: its first create failed, so it never ran (deleted although prod is " \
+           "protected): quota exceeded" in out
+    assert "stack items-prod deleted" in out
 
 
 def test_missing_or_malformed_stack_settings_are_a_user_error(tmp_path):

@@ -39,6 +39,10 @@ def test_existing_stack_status_branches():
     assert run("REVIEW_IN_PROGRESS", target_kind="local") is None  # moto: deleted first (the stubs check it)
     with pytest.raises(UserError, match=r"ROLLBACK_COMPLETE.*`make destroy ENV=dev`"):
         run("ROLLBACK_COMPLETE")
+    # A rollback that could not delete everything (a table's deletion protection) is no different: delete, retry.
+    with pytest.raises(UserError, match=r"is ROLLBACK_FAILED: its first create failed and its rollback could not "
+                                        r"delete everything \(.*\).*`make destroy ENV=dev TARGET=local`"):
+        run("ROLLBACK_FAILED", target_kind="local")
     with pytest.raises(UserError) as err:
         run("ROLLBACK_COMPLETE", name="blueprint-bootstrap", stack_name="blueprint-bootstrap", bootstrap=True)
     assert ("`aws cloudformation delete-stack --stack-name blueprint-bootstrap --region eu-west-1`" in str(err.value)
