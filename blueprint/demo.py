@@ -1,7 +1,8 @@
 """`make demo`: the whole flow on the embedded local AWS, with no AWS account, in under a minute.
 
-render -> a scratch copy of the project -> local AWS -> bootstrap -> change set (review) ->
-deploy -> outputs -> local API -> a scripted client (create, read, list, update, delete an
+render -> a scratch copy of the project (dev's alarms turned on) -> local AWS -> bootstrap -> change set
+(review, unguarded: it creates the alarms) -> deploy -> a spec change, its change set guarded by the health
+alarm -> deploy watched through the monitoring window -> drift check -> outputs -> local API -> a scripted client (create, read, list, update, delete an
 item; 403 without the key; a CORS preflight; 429 past the burst) -> stop everything it started.
 
 The render runs on the project itself (`blueprint render`, as `make render` does: idempotent,
@@ -33,6 +34,10 @@ from blueprint.local import load, process, serve
 
 ENV = "dev"
 ORIGIN_FALLBACK = "http://localhost:3000"
+# The demo's local AWS keeps its own time at this scale: the local target's one-minute monitoring window of a
+# guarded deploy lasts 3 s (with timing off, nothing else waits).
+TIME_SCALE = "0.05"
+ALARMS_ON = "alarms:\n  enabled: true  # the demo turns dev's alarms on: the health alarm guards its second deploy\n"
 
 
 class StepFailed(Exception):
@@ -92,6 +97,15 @@ class Demo:
                  f"build/pip-cache -> {cache}")
         self.say(f"  its state folder: {self.root / '.blueprint'} "
                  f"(the project's {self.project / '.blueprint'} is not touched)")
+
+    def spec_change(self, extra: str, why: str) -> None:
+        """Append YAML to the scratch copy's envs/dev.yaml and render the copy (the user's project is untouched)."""
+        path = self.scratch / "envs" / f"{ENV}.yaml"
+        path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+        self.say(f"{why}: appended to {path}:")
+        for line in extra.splitlines():
+            self.say(f"  {line}")
+        self.cli("render", "--env", ENV)
 
     def start_api(self) -> None:
         endpoint = process.ensure_running(state.state_dir(self.scratch))
@@ -237,11 +251,21 @@ class Demo:
             ("Render the templates (blueprint.yaml + envs/*.yaml -> generated/)",
              lambda: self.cli("render", root=self.project)),
             ("Copy the project to a scratch folder (the demo's own state)", self.copy_project),
-            ("Start the demo's local AWS (moto server on 127.0.0.1)", lambda: self.cli("local", "up")),
+            ("Start the demo's local AWS (moto server on 127.0.0.1, its clock at 1/20)",
+             lambda: self.cli("local", "up", "--time-scale", TIME_SCALE)),
+            ("Turn dev's alarms on in the scratch copy", lambda: self.spec_change(ALARMS_ON, "alarms on")),
             ("Bootstrap the account (artifacts bucket, API Gateway logging role)",
              lambda: self.cli("bootstrap", "--env", ENV, "--target", "local")),
-            ("Create the change set and review it", lambda: self.cli("changeset", "--env", ENV, "--target", "local")),
+            ("Create the change set and review it (it creates the alarms: unguarded)",
+             lambda: self.cli("changeset", "--env", ENV, "--target", "local")),
             ("Deploy the reviewed change set", lambda: self.cli("deploy", "--env", ENV, "--target", "local")),
+            ("Change the spec and review: the health alarm now guards the change set",
+             lambda: (self.spec_change("table:\n  read_capacity: 6\n", "a change to ship"),
+                      self.cli("changeset", "--env", ENV, "--target", "local"))),
+            ("Deploy, watched by the health alarm through the monitoring window",
+             lambda: self.cli("deploy", "--env", ENV, "--target", "local")),
+            ("Drift check: does the live stack match its template?",
+             lambda: self.cli("drift", "--env", ENV, "--target", "local")),
             ("Stack outputs", lambda: self.cli("outputs", "--env", ENV, "--target", "local")),
             ("Serve the API locally, as the rendered template defines it", self.start_api),
             ("Create, read, list, update and delete an item with the key", self.crud),

@@ -141,8 +141,7 @@ def watch_of(session: aws.Session, described: dict[str, Any], root: Path, env: s
     window_s = minutes * 60 * (aws.local_time_scale(root) if local else 1.0)
     watch = Watch(session, config, window_s)
     if watch.guarded:
-        here = f" ({window_s:g} s at the local AWS's time scale; the local target shortens the spec's window)" \
-            if local else ""
+        here = f" ({window_s:g} s on the local AWS, whose window its review explains)" if local else ""
         print(f"guarded: CloudFormation rolls this deploy back if {', '.join(watch.names)} goes to ALARM while it "
               f"runs or in the {minutes} min after its last resource{here}", flush=True)
     else:
