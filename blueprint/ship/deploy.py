@@ -144,6 +144,10 @@ def watch_of(session: aws.Session, described: dict[str, Any], root: Path, env: s
         here = f" ({window_s:g} s on the local AWS, whose window its review explains)" if local else ""
         print(f"guarded: CloudFormation rolls this deploy back if {', '.join(watch.names)} goes to ALARM while it "
               f"runs or in the {minutes} min after its last resource{here}", flush=True)
+        watch.read()
+        for name, state in watch.breached.items():
+            print(f"warning: {name} is in ALARM now ({state['reason'] or 'no reason given'}): CloudFormation will roll "
+                  "this deploy back as soon as it runs", file=sys.stderr, flush=True)
     else:
         print(f"unguarded: change set {described.get('ChangeSetName')} has no rollback trigger (its review says why); "
               f"nothing rolls {env} back over an alarm", flush=True)

@@ -38,6 +38,7 @@ class Guard:
     target_kind: str = "aws"
     clears: tuple[str, ...] = ()  # the stack's current trigger ARNs an empty list takes off
     time_scale: float = 1.0  # the local AWS's: its monitoring window lasts minutes x 60 x time_scale seconds
+    alarming: tuple[str, ...] = ()  # triggers in ALARM now: they would roll the change set back at once
 
     def configuration(self) -> dict[str, Any] | None:
         """CreateChangeSet's RollbackConfiguration; None: leave it out (the stack keeps what it has)."""
@@ -69,6 +70,9 @@ class Guard:
             out.append(f"GUARDED by rollback trigger(s) {names}: CloudFormation rolls this change set back if "
                        f"{'it goes' if len(self.triggers) == 1 else 'one goes'} to ALARM while it runs or in the "
                        f"{self.window()} after its last resource")
+        if self.alarming:
+            out.append(f"WARNING: {', '.join(self.alarming)} is in ALARM now: CloudFormation rolls this change set back "
+                       "as soon as it runs; find out why (its alarm history, the dashboard) before deploying")
         if self.missing:
             names = ", ".join(self.missing)
             lead = "UNGUARDED: no rollback trigger" if not self.triggers else "not guarding"
@@ -87,7 +91,7 @@ class Guard:
         return {"guarded": bool(self.triggers), "triggers": [t.__dict__ for t in self.triggers],
                 "missing": list(self.missing), "monitoring_minutes": self.minutes,
                 "spec_monitoring_minutes": self.spec_minutes, "monitoring_seconds": self.seconds(),
-                "clears": list(self.clears), "configuration": self.configuration()}
+                "clears": list(self.clears), "in_alarm": list(self.alarming), "configuration": self.configuration()}
 
 
 def current_triggers(stack: dict[str, Any] | None) -> list[str]:
@@ -107,4 +111,6 @@ def decide(session: aws.Session, settings: StackSettings, stack: dict[str, Any] 
         minutes = min(minutes, LOCAL_MONITORING_MINUTES)
     kept = {t.arn for t in triggers}
     clears = tuple(a for a in current_triggers(stack) if a not in kept) if not triggers else ()
-    return Guard(triggers, missing, minutes, settings.monitoring_minutes, session.target.kind, clears, time_scale)
+    alarming = tuple(t.name for t in triggers if found[t.name]["state"] == "ALARM")
+    return Guard(triggers, missing, minutes, settings.monitoring_minutes, session.target.kind, clears, time_scale,
+                 alarming)

@@ -52,6 +52,14 @@ def test_triggers_the_stack_has_but_the_spec_no_longer_wants_are_cleared_on_purp
     assert guard.decide(session, off, {"StackName": "items-dev"}).configuration() is None
 
 
+def test_a_trigger_in_alarm_already_is_a_warning_in_the_review():
+    session, _ = session_with([{"AlarmName": "items-dev-health", "AlarmArn": ARN, "StateValue": "ALARM"}])
+    decided = guard.decide(session, GUARDED, None)
+    assert decided.configuration() is not None  # still guarded: the warning is for the person deploying
+    assert decided.lines("dev")[1].startswith("WARNING: items-dev-health is in ALARM now: CloudFormation rolls this "
+                                              "change set back as soon as it runs")
+
+
 def test_the_local_target_shortens_the_window_and_says_so():
     session, _ = session_with([{"AlarmName": "items-dev-health", "AlarmArn": ARN}], kind="local")
     decided = guard.decide(session, GUARDED, None, time_scale=0.05)
