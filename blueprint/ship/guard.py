@@ -99,11 +99,34 @@ def current_triggers(stack: dict[str, Any] | None) -> list[str]:
     return [t.get("Arn", "") for t in ((stack or {}).get("RollbackConfiguration") or {}).get("RollbackTriggers") or []]
 
 
+def partition(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def _existing(session: aws.Session, settings: StackSettings, wanted: list[Any],
+              stack: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+    """The wanted alarms that exist (aws.alarms). Credentials that may not call DescribeAlarms fall back on the
+    stack: an alarm resource it holds exists, with the ARN its fixed name gives."""
+    import botocore.exceptions as bx
+
+    try:
+        return aws.alarms(session, [t.name for t in wanted])
+    except bx.ClientError as exc:
+        if aws.error_code(exc) not in aws.DENIED or stack is None or not wanted:
+            raise
+    held = {r.get("LogicalResourceId") for r in session.client("cloudformation").describe_stack_resources(
+        StackName=stack["StackId"])["StackResources"] if r.get("ResourceStatus", "").endswith("_COMPLETE")}
+    account = stack["StackId"].split(":")[4]
+    return {t.name: {"arn": t.arn(partition(settings.region), settings.region, account), "type": t.type,
+                     "state": "unknown (cloudwatch:DescribeAlarms denied)", "reason": ""}
+            for t in wanted if t.logical_id in held}
+
+
 def decide(session: aws.Session, settings: StackSettings, stack: dict[str, Any] | None,
            time_scale: float = 1.0) -> Guard:
     """The guard of the next change set: the spec's triggers that exist (DescribeAlarms), at most five."""
     wanted = list(settings.rollback_triggers)[:MAX_TRIGGERS]
-    found = aws.alarms(session, [t.name for t in wanted])
+    found = _existing(session, settings, wanted, stack)
     triggers = tuple(Trigger(t.name, found[t.name]["arn"], found[t.name]["type"]) for t in wanted if t.name in found)
     missing = tuple(t.name for t in wanted if t.name not in found)
     minutes = settings.monitoring_minutes

@@ -50,14 +50,25 @@ class Watch:
         self.window_started: float | None = None
         self.last_read = self.last_shown = 0.0
         self.breached: dict[str, dict[str, str]] = {}  # alarms seen in ALARM, with their reason
+        self.unreadable: str | None = None  # why DescribeAlarms failed (then the states are not shown)
 
     @property
     def guarded(self) -> bool:
         return bool(self.arns)
 
     def read(self) -> None:
+        import botocore.exceptions as bx
+
         self.last_read = time.monotonic()
-        now = aws.alarms(self.session, self.names)
+        if self.unreadable:
+            return
+        try:
+            now = aws.alarms(self.session, self.names)
+        except bx.ClientError as exc:
+            # Only the showing stops: CloudFormation watches the triggers whatever these credentials may read.
+            self.unreadable = f"{aws.error_code(exc)}: {aws.error_message(exc)}"
+            self.say(f"cannot read the alarms' states ({self.unreadable}); CloudFormation still watches them")
+            return
         for name in self.names:
             state = now.get(name, {"state": "MISSING", "reason": "the alarm does not exist"})
             before = self.states.get(name, {}).get("state")
@@ -79,7 +90,7 @@ class Watch:
         if not self.guarded:
             return
         now = time.monotonic()
-        if not self.states or now - self.last_read >= self.every_s:
+        if (not self.states and not self.unreadable) or now - self.last_read >= self.every_s:
             self.read()
         status = events.stack_status or ""
         if self.window_started is None and status in WORKING and events.resources_seen and not events.busy:

@@ -87,3 +87,17 @@ def stub_any():
     from botocore.stub import ANY
 
     return ANY
+
+
+def test_credentials_that_may_not_read_alarms_are_guarded_by_the_stacks_own_alarm():
+    cw, cw_stub = stubbed("cloudwatch")
+    cw_stub.add_client_error("describe_alarms", "AccessDenied", "not authorized to perform cloudwatch:DescribeAlarms")
+    cfn, cfn_stub = stubbed()
+    stack_id = "arn:aws:cloudformation:us-east-1:123456789012:stack/items-dev/0a1b"
+    cfn_stub.add_response("describe_stack_resources", {"StackResources": [
+        {"LogicalResourceId": "HealthAlarm", "ResourceType": "AWS::CloudWatch::CompositeAlarm",
+         "ResourceStatus": "CREATE_COMPLETE", "Timestamp": "2026-01-01T00:00:00Z"}]}, {"StackName": stack_id})
+    session = SimpleNamespace(target=SimpleNamespace(kind="aws"),
+                              client=lambda service: cw if service == "cloudwatch" else cfn)
+    decided = guard.decide(session, GUARDED, {"StackId": stack_id})
+    assert decided.configuration()["RollbackTriggers"] == [{"Arn": ARN, "Type": "AWS::CloudWatch::CompositeAlarm"}]
