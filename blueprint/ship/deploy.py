@@ -133,13 +133,15 @@ def check_drift(cfn: Any, stack: dict[str, Any], described: dict[str, Any], revi
     print(f"drift: none on {review.stack_name} (checked before executing on a protected environment)", flush=True)
 
 
-def watch_of(session: aws.Session, described: dict[str, Any], root: Path, env: str) -> Watch:
+def watch_of(session: aws.Session, described: dict[str, Any], review: Review, root: Path, env: str) -> Watch:
     """The watch of the change set's own rollback triggers, and a line saying what guards this deploy."""
     config = described.get("RollbackConfiguration") or {}
     minutes = int(config.get("MonitoringTimeInMinutes") or 0)
     local = session.target.kind == "local"
     window_s = minutes * 60 * (aws.local_time_scale(root) if local else 1.0)
-    watch = Watch(session, config, window_s)
+    # Removed resources go after the window (the cleanup): what it waits for is every resource added or modified.
+    watch = Watch(session, config, window_s, expected={c.logical_id for c in review.changes if c.action in ("Add",
+                                                                                                            "Modify")})
     if watch.guarded:
         here = f" ({window_s:g} s on the local AWS, whose window its review explains)" if local else ""
         print(f"guarded: CloudFormation rolls this deploy back if {', '.join(watch.names)} goes to ALARM while it "
@@ -184,7 +186,7 @@ def _deploy(args: Namespace, root: Path, env: str, kind: str) -> int:
             check_drift(cfn, before, described, review, bool(getattr(args, "accept_drift", False)), env, kind)
         if not record.create:
             protect(cfn, before, settings, session.target.kind)  # before executing: the policy governs this update
-        watch = watch_of(session, described, root, env)
+        watch = watch_of(session, described, review, root, env)
         print(f"executing change set {record.change_set_name} on {record.stack_name} "
               f"({session.target.describe()}): {record.summary}", flush=True)
         record_file = review_record_path(root, kind, env)

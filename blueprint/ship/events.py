@@ -20,6 +20,8 @@ STACK_TIMEOUT_S = 2 * 60 * 60
 
 def stack_timeout_s(monitoring_minutes: int = 0) -> float:
     return STACK_TIMEOUT_S + 60 * max(monitoring_minutes, 0)
+
+
 STACK_TYPE = "AWS::CloudFormation::Stack"
 
 
@@ -42,6 +44,7 @@ class EventStream:
         self.failures: list[dict[str, Any]] = []
         self.stack_status: str | None = None  # the newest stack-level event's status since the first marker
         self.busy: set[str] = set()  # resources whose newest event since the first marker is *_IN_PROGRESS
+        self.completed: set[str] = set()  # resources whose newest event since the first marker is *_COMPLETE
         self.resources_seen = False  # any resource event since the first marker
         self.stack_reasons: list[dict[str, Any]] = []  # the stack's own events since the first marker
         self.started = time.monotonic()
@@ -81,10 +84,9 @@ class EventStream:
                 self.stack_reasons.append(event)
             else:
                 self.resources_seen = True
-                if event.get("ResourceStatus", "").endswith("_IN_PROGRESS"):
-                    self.busy.add(event.get("LogicalResourceId", ""))
-                else:
-                    self.busy.discard(event.get("LogicalResourceId", ""))
+                lid, status = event.get("LogicalResourceId", ""), event.get("ResourceStatus", "")
+                (self.busy.add if status.endswith("_IN_PROGRESS") else self.busy.discard)(lid)
+                (self.completed.add if status.endswith("_COMPLETE") else self.completed.discard)(lid)
             if event.get("ResourceStatus", "").endswith("_FAILED"):
                 self.failures.append(event)
         return fresh

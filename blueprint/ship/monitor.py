@@ -34,8 +34,11 @@ class Watch:
     """The alarms of one change set's RollbackConfiguration, polled while `follow` waits for the stack."""
 
     def __init__(self, session: aws.Session, configuration: dict[str, Any] | None, window_s: float, out: Any = None,
-                 progress: bool | None = None):
+                 progress: bool | None = None, expected: set[str] | frozenset[str] = frozenset()):
         config = configuration or {}
+        # The resources the change set adds or modifies: the window opens once each is *_COMPLETE (on AWS a
+        # moment with none in progress may only be the gap between one resource and the next that needs it).
+        self.expected = set(expected)
         self.session = session
         self.arns = [t.get("Arn", "") for t in config.get("RollbackTriggers") or []]
         self.names = [alarm_name(a) for a in self.arns]
@@ -93,7 +96,7 @@ class Watch:
         if (not self.states and not self.unreadable) or now - self.last_read >= self.every_s:
             self.read()
         status = events.stack_status or ""
-        if self.window_started is None and status in WORKING and events.resources_seen and not events.busy:
+        if self.window_started is None and status in WORKING and self.resources_done(events):
             self.window_started = now
             self.say(f"every resource is done; CloudFormation now watches {', '.join(self.names)} for "
                      f"{self.minutes} min ({self.window_s:g} s here) before it completes: {self.states_text()}"
@@ -108,6 +111,11 @@ class Watch:
             else:
                 left = max(self.window_s - (now - self.window_started), 0)
                 self.say(f"monitoring, {left:.0f} s left: {self.states_text()}")
+
+    def resources_done(self, events: EventStream) -> bool:
+        if self.expected:
+            return self.expected <= events.completed
+        return events.resources_seen and not events.busy
 
     def fired(self, stack: dict[str, Any], events: EventStream) -> str | None:
         """The trigger alarm that rolled the stack back: the one CloudFormation's reason names, else one seen in

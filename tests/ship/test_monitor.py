@@ -45,7 +45,7 @@ def test_an_update_rolled_back_by_its_trigger_names_the_alarm_and_exits_1():
         event("e2", "UPDATE_COMPLETE", seconds=2)]})
     stub.add_response("describe_stacks", {"Stacks": [stack("UPDATE_ROLLBACK_COMPLETE", StackStatusReason=reason)]})
     out = io.StringIO()
-    watch = Watch(session(cw), CONFIG, 0.0, out, progress=False)
+    watch = Watch(session(cw), CONFIG, 0.0, out, progress=False, expected={"Table"})
     watch.every_s = 0  # read the alarm at each poll
     with pytest.raises(DeployFailed) as err:
         execute(cfn, CS_ID, STACK_ID, "dev", "local", {"StackStatus": "UPDATE_COMPLETE"}, watch=watch)
@@ -78,3 +78,17 @@ def test_a_watch_without_triggers_calls_nothing_and_says_unguarded():
 
 def test_the_stack_is_followed_through_the_longest_monitoring_window():
     assert stack_timeout_s(180) == STACK_TIMEOUT_S + 180 * 60 > 180 * 60
+
+
+def test_the_window_opens_only_once_every_added_or_modified_resource_is_complete():
+    cw, cw_stub = stubbed("cloudwatch")
+    alarms(cw_stub, ("OK", ""))
+    out = io.StringIO()
+    watch = Watch(session(cw), CONFIG, 60.0, out, progress=False, expected={"Table", "Function"})
+    # Table done, Function not started yet (it waits for Table): nothing in progress, but not the window.
+    events = SimpleNamespace(stack_status="UPDATE_IN_PROGRESS", resources_seen=True, busy=set(), completed={"Table"})
+    watch.poll(events)
+    assert watch.window_started is None and out.getvalue() == ""
+    events.completed = {"Table", "Function"}
+    watch.poll(events)
+    assert watch.window_started is not None and "now watches items-dev-health for 1 min" in out.getvalue()
