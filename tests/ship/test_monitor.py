@@ -92,3 +92,25 @@ def test_the_window_opens_only_once_every_added_or_modified_resource_is_complete
     events.completed = {"Table", "Function"}
     watch.poll(events)
     assert watch.window_started is not None and "now watches items-dev-health for 1 min" in out.getvalue()
+
+
+def test_a_terminal_gets_progress_lines_through_the_window_and_ci_does_not(monkeypatch):
+    cw, cw_stub = stubbed("cloudwatch")
+    alarms(cw_stub, ("OK", ""))
+    out = io.StringIO()
+    watch = Watch(session(cw), CONFIG, 60.0, out, progress=True, expected={"Table"})
+    watch.shown_every_s = 0
+    events = SimpleNamespace(stack_status="UPDATE_IN_PROGRESS", resources_seen=True, busy=set(), completed={"Table"})
+    watch.poll(events)  # opens the window
+    watch.poll(events)  # a progress line
+    assert "monitoring, 60 s left: items-dev-health OK" in out.getvalue()
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    assert Watch(session(cw), CONFIG, 60.0, Terminal()).progress is True
+    monkeypatch.setenv("CI", "true")
+    assert Watch(session(cw), CONFIG, 60.0, Terminal()).progress is False
+    assert Watch(session(cw), CONFIG, 60.0, io.StringIO()).progress is False
