@@ -98,7 +98,7 @@ drift: $(VENV)/.installed ## detect ENV's drift: each drifted property, expected
 	$(NEED_ENV)
 	@$(BP) drift --env $(ENV) --target $(TARGET) --output $(OUTPUT)
 
-status outputs destroy: $(VENV)/.installed ## stack status, outputs, or delete (refused for protected stacks) for ENV
+status outputs destroy: $(VENV)/.installed ## stack status, outputs, or delete (a protected stack only when its first create failed) for ENV
 	$(NEED_ENV)
 	@$(BP) $@ --env $(ENV) --target $(TARGET)
 

@@ -1,4 +1,4 @@
-"""The stack commands around a deploy: `status`, `outputs` and `destroy` (refused for protected stacks).
+"""The stack commands around a deploy: `status`, `outputs` and `destroy` (a protected stack only when its first create failed).
 
 They read generated/<env>/stack.json (render's StackSettings) for the stack's name, region and
 account pin, and never render.
@@ -114,7 +114,7 @@ def _refuse_protected(settings: StackSettings, stack: dict[str, Any], env: str) 
     """A protected environment's stack is not deleted by blueprint, unless its first create failed: then it
     never ran, holds nothing anyone used, and must go before the create can be tried again."""
     if settings.termination_protection and stack["StackStatus"] not in NEVER_CREATED:
-        raise UserError(f"{settings.stack_name} is a protected environment (envs/{env}.yaml protected: true) and "
+        raise Refused(f"{settings.stack_name} is a protected environment (envs/{env}.yaml protected: true) and "
                         f"its stack is {stack['StackStatus']}: blueprint does not delete it; do it deliberately in the "
                         "CloudFormation console (blueprint deletes a protected stack only when its first create "
                         "failed: ROLLBACK_COMPLETE or ROLLBACK_FAILED)")

@@ -95,4 +95,4 @@ def test_a_failed_first_create_of_prod_is_destroyed_and_the_retry_succeeds(boots
     assert cfn.describe_stacks(StackName="items-prod")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
 
     refused = project.run("destroy", "--env", "prod", "--yes")  # a prod that ran is never deleted by blueprint
-    assert refused.code == 2 and "is a protected environment" in refused.err, refused.text
+    assert refused.code == 1 and "is a protected environment" in refused.err, refused.text

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from blueprint.errors import UserError
+from blueprint.errors import Refused, UserError
 from blueprint.render import settings as stack_settings
 from blueprint.ship import stack_commands
 
@@ -36,7 +36,7 @@ def _destroy_with(project, monkeypatch, status, **extra):
 
 def test_destroy_of_a_protected_environment_that_ran_is_refused(project, monkeypatch):
     destroy, args, stub = _destroy_with(project, monkeypatch, "UPDATE_COMPLETE")
-    with pytest.raises(UserError, match="protected environment .* its stack is UPDATE_COMPLETE: blueprint does not "
+    with pytest.raises(Refused, match="protected environment .* its stack is UPDATE_COMPLETE: blueprint does not "
                                         "delete it"):
         destroy(args)
     stub.assert_no_pending_responses()  # refused on what DescribeStacks said, before any other call
