@@ -52,6 +52,11 @@ def test_the_demo_runs_every_step_and_leaves_the_projects_state_alone(tmp_path):
                         "Create, read, list, update and delete", "403", "preflight", "429", "Stop"):
             assert heading in out, shown
         assert " x 429" in out and "demo passed" in out, shown
+        # The guarded deploy (issue 11): the first change set creates the alarm, the second is guarded by it.
+        assert "UNGUARDED: no rollback trigger: the alarm items-dev-health does not exist yet" in out, shown
+        assert "GUARDED by rollback trigger(s) items-dev-health" in out, shown
+        assert "guard: items-dev-health stayed out of ALARM" in out, shown
+        assert " drift --env dev --target local" in out, shown
         assert elapsed < 60, shown
         # Its own copy, its own local AWS: both gone afterwards.
         scratch = Path(re.search(r"scratch copy: (\S+)", out).group(1))
