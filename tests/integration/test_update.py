@@ -184,7 +184,7 @@ def test_prod_gets_the_stack_policy_and_cannot_be_destroyed(bootstrapped):
     denied = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
     assert denied and denied[0]["Resource"] == "LogicalResourceId/Table"
     refused = project.run("destroy", "--env", "prod", "--yes")
-    assert refused.code == 2 and "protected" in refused.err
+    assert refused.code == 1 and "protected" in refused.err
     assert project.client("cloudformation").describe_stacks(StackName="items-prod")["Stacks"]
 
 
