@@ -18,7 +18,7 @@ ENV_FLAG = $(if $(ENV),--env $(ENV),)
 NEED_ENV = $(if $(ENV),,$(error ENV is required, e.g. make $@ ENV=dev))
 
 .PHONY: help install render validate lint check-generated cfn-lint checkov test unit integration \
-        package bootstrap plan changeset deploy drift status outputs destroy local-up local-down serve demo \
+        package bootstrap plan changeset deploy rollout drift status outputs destroy local-up local-down serve demo \
         bench bench-render bench-handler bench-deploy bench-api docs clean
 
 help: ## this list
@@ -93,6 +93,9 @@ changeset: $(VENV)/.installed ## create the change set for ENV and print its rev
 deploy: $(VENV)/.installed ## execute the reviewed change set for ENV (ALLOW_REPLACE=Table, ACCEPT_DRIFT=1)
 	$(NEED_ENV)
 	@$(BP) deploy --env $(ENV) --target $(TARGET) --output $(OUTPUT) $(call flag,$(ACCEPT_DRIFT),--accept-drift) $(foreach id,$(subst $(comma), ,$(ALLOW_REPLACE)),--allow-replace $(id))
+
+rollout: $(VENV)/.installed ## build the package once, deploy it wave by wave (rollout.yaml; WAVE=prod: one wave)
+	@$(BP) rollout --target $(TARGET) $(foreach w,$(subst $(comma), ,$(WAVE)),--wave $(w)) $(foreach id,$(subst $(comma), ,$(ALLOW_REPLACE)),--allow-replace $(id))
 
 drift: $(VENV)/.installed ## detect ENV's drift: each drifted property, expected -> actual; exit 1 when drifted
 	$(NEED_ENV)

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("blueprint.ship.stack_commands", "status_main"),
     "outputs": ("blueprint.ship.stack_commands", "outputs_main"),
     "destroy": ("blueprint.ship.stack_commands", "destroy_main"),
+    "rollout": ("blueprint.rollout.command", "main"),
     "local": ("blueprint.local.process", "main"),
     "serve": ("blueprint.local.serve", "main"),
 }
@@ -111,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
                                 "properties back to the template's values (the local AWS ignores it)")
         if name == "destroy":
             p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    p = sub.add_parser("rollout", help="build the package once and deploy it wave by wave (rollout.yaml)")
+    _target_option(p)
+    p.add_argument("--wave", action="append", metavar="NAME",
+                   help="only this wave (repeatable); it still refuses a digest the wave before did not deploy healthy")
+    p.add_argument("--allow-replace", action="append", default=[], metavar="LOGICAL_ID",
+                   help="allow replacing or removing this stateful resource in every environment (repeatable)")
 
     p = sub.add_parser("local", help="manage the embedded local AWS (moto server on 127.0.0.1)")
     p.add_argument("action", choices=["up", "down", "status"])
