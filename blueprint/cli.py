@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "package": ("blueprint.ship.package", "main"),
     "bootstrap": ("blueprint.ship.bootstrap", "main"),
     "plan": ("blueprint.ship.plan", "main"),
-    "changeset": ("blueprint.ship.changeset", "main"),
+    "changeset": ("blueprint.ship.markdown", "changeset_main"),  # --output markdown, else blueprint.ship.changeset
     "deploy": ("blueprint.ship.deploy", "main"),
     "drift": ("blueprint.ship.drift", "main"),
     "status": ("blueprint.ship.stack_commands", "status_main"),
@@ -98,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         _env_option(p, required=True)
         _target_option(p)
-        p.add_argument("--output", choices=["text", "json"], default="text", help="text for people, json for CI")
+        outputs = ["text", "json", "markdown"] if name == "changeset" else ["text", "json"]
+        p.add_argument("--output", choices=outputs, default="text",
+                       help="text for people, json for CI" + (", markdown for a pull request's comment"
+                                                              if name == "changeset" else ""))
         if name in ("deploy", "bootstrap"):
             p.add_argument("--allow-replace", action="append", default=[], metavar="LOGICAL_ID",
                            help="allow replacing or removing this stateful resource (repeatable)")
