@@ -19,6 +19,7 @@ NEED_ENV = $(if $(ENV),,$(error ENV is required, e.g. make $@ ENV=dev))
 
 .PHONY: help install render validate lint check-generated cfn-lint checkov test unit integration \
         package bootstrap plan changeset deploy rollout drift status outputs destroy local-up local-down serve demo \
+        check-ci ci actionlint actionlint-install \
         bench bench-render bench-handler bench-deploy bench-api docs clean
 
 help: ## this list
@@ -58,7 +59,21 @@ cfn-lint: $(VENV)/.installed
 checkov: $(TOOLS)/.installed
 	$(TOOLS)/bin/checkov -d generated --framework cloudformation --skip-download --compact --quiet
 
-lint: check-generated cfn-lint checkov ## check-generated + cfn-lint + checkov on every generated template
+check-ci: $(VENV)/.installed ## fail when .github/workflows/ differs from `blueprint ci github`
+	@$(BP) ci github --check
+
+ci: $(VENV)/.installed ## write .github/workflows/ from rollout.yaml and the spec
+	@$(BP) ci github
+
+actionlint-install: $(TOOLS)/.installed ## install actionlint (requirements/actionlint.txt; its build needs GitHub's releases)
+	$(TOOLS)/bin/python -m pip install -q --disable-pip-version-check -r requirements/actionlint.txt
+
+# actionlint runs where it is installed (CI: `make actionlint-install` first); elsewhere the note says so.
+actionlint:
+	@if [ -x $(TOOLS)/bin/actionlint ]; then $(TOOLS)/bin/actionlint .github/workflows/*.yml; \
+	else echo "note: actionlint is not installed (make actionlint-install); the workflows were not linted" >&2; fi
+
+lint: check-generated check-ci actionlint cfn-lint checkov ## generated/ and the workflows fresh, actionlint, cfn-lint, checkov
 
 docs: $(VENV)/.installed ## regenerate the README's spec reference and the override schema from the schema
 	@$(BP) docs --write

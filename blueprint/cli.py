@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "outputs": ("blueprint.ship.stack_commands", "outputs_main"),
     "destroy": ("blueprint.ship.stack_commands", "destroy_main"),
     "rollout": ("blueprint.rollout.command", "main"),
+    "ci": ("blueprint.rollout.ci", "main"),
     "local": ("blueprint.local.process", "main"),
     "serve": ("blueprint.local.serve", "main"),
 }
@@ -122,6 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only this wave (repeatable); it still refuses a digest the wave before did not deploy healthy")
     p.add_argument("--allow-replace", action="append", default=[], metavar="LOGICAL_ID",
                    help="allow replacing or removing this stateful resource in every environment (repeatable)")
+    _env_option(p, required=False)
+    p.add_argument("--reviewed", action="store_true",
+                   help="execute the change sets reviewed already (CI: the pull request's, in .blueprint/) instead of "
+                        "creating new ones; refused when their package or template is not the rollout's")
+    p.add_argument("--manifests", type=Path, metavar="DIR",
+                   help="also read the release manifests under DIR (CI: the earlier waves' jobs' artifacts)")
+
+    p = sub.add_parser("ci", help="write the CI workflows (.github/workflows/) from rollout.yaml and the spec")
+    p.add_argument("provider", choices=["github"])
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when a committed workflow is stale")
 
     p = sub.add_parser("local", help="manage the embedded local AWS (moto server on 127.0.0.1)")
     p.add_argument("action", choices=["up", "down", "status"])

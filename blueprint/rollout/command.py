@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from argparse import Namespace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +31,18 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def selected(rollout: Rollout, names: list[str] | None) -> list[Wave]:
-    """The waves asked for (`--wave`, in rollout order), or all of them."""
-    if not names:
-        return list(rollout.waves)
-    wanted = {rollout.wave(n).name for n in names}
-    return [w for w in rollout.waves if w.name in wanted]
+def selected(rollout: Rollout, names: list[str] | None, envs: list[str] | None = None) -> list[Wave]:
+    """The waves asked for (`--wave`, in rollout order), or all of them; with `--env`, only those environments."""
+    wanted = {rollout.wave(n).name for n in names} if names else {w.name for w in rollout.waves}
+    waves = [w for w in rollout.waves if w.name in wanted]
+    if not envs:
+        return waves
+    outside = sorted(set(envs) - {e for w in waves for e in w.environments})
+    if outside:
+        raise UserError(f"--env {', '.join(outside)}: not in the waves selected ({', '.join(w.name for w in waves)}) "
+                        "of rollout.yaml")
+    kept = [replace(w, environments=tuple(e for e in w.environments if e in envs)) for w in waves]
+    return [w for w in kept if w.environments]
 
 
 def one_target(settings: dict[str, StackSettings]) -> tuple[str, str]:
@@ -65,6 +72,11 @@ class Release:
         stack = stack_description(self.session(env).client("cloudformation"), self.settings[env].bootstrap_stack)
         outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
         return outputs.get("ArtifactBucketName")
+
+    def take(self, folder: Path | None) -> None:
+        """Merge in the manifests of this digest found under `folder` (CI: the earlier jobs' artifacts)."""
+        for file in sorted(Path(folder).rglob(f"{self.digest}.json")) if folder else []:
+            self.data = manifest.merged(self.data, manifest.parse(file.read_bytes(), str(file), self.digest))
 
     def fetch(self, envs: list[str]) -> None:
         """Merge in the copies of the manifest kept in these environments' artifacts buckets (CI jobs share them)."""
@@ -136,8 +148,8 @@ def _stop(release: Release, run: dict[str, Any], wave: Wave, results: list[steps
 
 
 def run_wave(release: Release, rollout: Rollout, wave: Wave, run: dict[str, Any], later: list[Wave],
-             allow_replace: list[str]) -> None:
-    before = rollout.before(wave)
+             allow_replace: list[str], reviewed: bool = False) -> None:
+    before = rollout.before(rollout.wave(wave.name))
     if before:
         release.fetch(list(before.environments) + list(wave.environments))
         why = manifest.refusal(release.data, release.digest, wave.name, before.name, before.environments)
@@ -156,7 +168,7 @@ def run_wave(release: Release, rollout: Rollout, wave: Wave, run: dict[str, Any]
     say(f"wave {wave.name}: reviewing {', '.join(wave.environments)} (at most {wave.max_parallel} at once)")
     with routed():
         reviews = steps.run_all(wave.environments, wave.max_parallel,
-                                lambda env: steps.review(release.root, env, release.kind, release.digest))
+                                lambda env: steps.review(release.root, env, release.kind, release.digest, reviewed))
     _show("change set review", reviews)
     failed = _failed(reviews)
     if failed:
@@ -202,7 +214,7 @@ def run_wave(release: Release, rollout: Rollout, wave: Wave, run: dict[str, Any]
 def main(args: Namespace) -> int:
     root, kind = Path(args.root), args.target
     rollout = load_rollout(root)
-    waves = selected(rollout, args.wave)
+    waves = selected(rollout, args.wave, getattr(args, "env", None))
     envs = [env for wave in waves for env in wave.environments]
     specs = load_valid(root, rollout.environments())  # the waves before the selected ones are read, too
     settings = {spec.env: stack_settings.from_spec(spec) for spec in specs}
@@ -213,12 +225,14 @@ def main(args: Namespace) -> int:
     data = manifest.read(root, kind, package.sha256) or manifest.new(package.sha256, runtime, architecture,
                                                                      code_key(package))
     release = Release(root, kind, settings, package.sha256, data)
+    release.take(getattr(args, "manifests", None))
     run = {"waves": [w.name for w in waves], "by": manifest.who(), "commit": manifest.commit(root),
            "started_at": manifest.now(), "outcome": "running"}
     data["runs"].append(run)
     with aws.translated(kind):
         for i, wave in enumerate(waves):
-            run_wave(release, rollout, wave, run, waves[i + 1:], list(getattr(args, "allow_replace", []) or []))
+            run_wave(release, rollout, wave, run, waves[i + 1:], list(getattr(args, "allow_replace", []) or []),
+                     bool(getattr(args, "reviewed", False)))
         run.update(outcome="succeeded", finished_at=manifest.now())
         release.save(envs)
     say(f"rollout: {package.sha256[:12]} is deployed and healthy in {', '.join(envs)}; manifest "

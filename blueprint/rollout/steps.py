@@ -41,13 +41,21 @@ def _run(env: str, work: Callable[[], records.ReviewRecord | None]) -> Result:
     return Result(env, True, buffer.getvalue(), record=record)
 
 
-def review(root: Path, env: str, target: str, digest: str) -> Result:
-    """`blueprint changeset --env ENV`, then a check that it reviewed the rollout's package."""
+def review(root: Path, env: str, target: str, digest: str, reviewed: bool = False) -> Result:
+    """`blueprint changeset --env ENV`, then a check that it reviewed the rollout's package.
+
+    `reviewed`: no new change set; the one recorded already (CI: the pull request's review, downloaded
+    into .blueprint/) is the one to execute, and it must be of the rollout's package.
+    """
     def work() -> records.ReviewRecord | None:
-        changeset.main(Namespace(root=root, env=env, target=target, output="text", revert_drift=False))
-        if not review_record_path(root, target, env).exists():
-            return None  # no changes: the stack runs this template and this package already
-        record = records.read_record(root, target, env)
+        if reviewed:
+            record = records.read_record(root, target, env)
+            print(f"reviewed change set {record.change_set_name} ({record.reviewed_at}): {record.summary}")
+        else:
+            changeset.main(Namespace(root=root, env=env, target=target, output="text", revert_drift=False))
+            if not review_record_path(root, target, env).exists():
+                return None  # no changes: the stack runs this template and this package already
+            record = records.read_record(root, target, env)
         if record.package_sha256 != digest:
             raise Refused(f"the change set of {env} uploads package {record.package_sha256[:12]}, not the rollout's "
                           f"{digest[:12]} (the handler changed while the rollout ran?): run the rollout again")
