@@ -65,6 +65,16 @@ def _credentials(role: str, region: str) -> str:
 """
 
 
+# A job on one stack: one run at a time per stack (the PR's review and main's deploy alike), then its credentials.
+STACK_STEPS = f"""\
+    concurrency:
+      group: blueprint-stack-${{{{ matrix.stack }}}}
+      cancel-in-progress: false
+    steps:
+{SETUP}\
+{_credentials("${{ matrix.role }}", "${{ matrix.region }}")}"""
+
+
 def _matrix(envs: list[str], settings: dict[str, StackSettings], role: str | None) -> str:
     rows = []
     for env in envs:
@@ -101,12 +111,7 @@ jobs:
       fail-fast: false
       matrix:
 {_matrix(envs, settings, CHANGESET_ROLE)}\
-    concurrency:
-      group: blueprint-stack-${{{{ matrix.stack }}}}
-      cancel-in-progress: false
-    steps:
-{SETUP}\
-{_credentials("${{ matrix.role }}", "${{ matrix.region }}")}\
+{STACK_STEPS}\
       - name: change set and its review
         env:
           ENV_NAME: ${{{{ matrix.env }}}}
@@ -166,12 +171,7 @@ def _wave_job(rollout: Rollout, index: int, settings: dict[str, StackSettings]) 
       matrix:
 {_matrix(list(wave.environments), settings, None)}\
     environment: ${{{{ matrix.env }}}}
-    concurrency:
-      group: blueprint-stack-${{{{ matrix.stack }}}}
-      cancel-in-progress: false
-    steps:
-{SETUP}\
-{_credentials("${{ matrix.role }}", "${{ matrix.region }}")}\
+{STACK_STEPS}\
       - name: the change set the pull request reviewed
         env:
           GH_TOKEN: ${{{{ github.token }}}}
