@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "render": ("blueprint.render.command", "main"),
     "docs": ("blueprint.spec.docs", "main"),
     "package": ("blueprint.ship.package", "main"),
-    "bootstrap": ("blueprint.ship.bootstrap", "main"),
+    "bootstrap": ("blueprint.rollout.stackset", "bootstrap_main"),  # --stackset, else blueprint.ship.bootstrap
     "plan": ("blueprint.ship.plan", "main"),
     "changeset": ("blueprint.ship.markdown", "changeset_main"),  # --output markdown, else blueprint.ship.changeset
     "deploy": ("blueprint.ship.deploy", "main"),
@@ -106,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
         if name in ("deploy", "bootstrap"):
             p.add_argument("--allow-replace", action="append", default=[], metavar="LOGICAL_ID",
                            help="allow replacing or removing this stateful resource (repeatable)")
+        if name == "bootstrap":
+            p.add_argument("--stackset", action="store_true",
+                           help="deploy the bootstrap stack to AWS Organizations units as a service-managed StackSet "
+                                "(run in the management account, or a delegated administrator's)")
+            p.add_argument("--ou", action="append", metavar="OU_ID", help="with --stackset: an organizational unit "
+                                                                             "(repeatable)")
+            p.add_argument("--region", action="append", metavar="REGION",
+                           help="with --stackset: a region of the stack instances (repeatable; default the spec's)")
+            p.add_argument("--delegated-admin", action="store_true",
+                           help="with --stackset: call as the organization's delegated administrator")
         if name == "deploy":
             p.add_argument("--accept-drift", action="store_true",
                            help="on a protected environment, execute even though the stack drifted (overwriting the "
