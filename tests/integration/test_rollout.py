@@ -141,3 +141,18 @@ def test_a_failure_in_staging_stops_the_rollout_before_prod(broken):
     assert data["environments"]["staging"]["outcome"] == "failed"
     assert data["runs"][-1]["failed_env"] == "staging"
     assert "prod" not in data["environments"]
+
+
+def test_the_markdown_review_of_a_deployed_stack(released):
+    project, _ = released
+    run = project.run("changeset", "--env", "dev", "--output", "markdown")
+    assert run.code == 0, run.text
+    assert run.out == ("### `items-dev` (us-east-1, local AWS at " + run.out.split("local AWS at ", 1)[1].split(")")[0]
+                       + ")\n\nNo changes: the stack already runs this template and package.\n")
+
+
+def test_reviewed_without_a_recorded_change_set_is_refused(released):
+    project, _ = released
+    run = project.run("rollout", "--wave", "dev", "--reviewed")
+    assert run.code == 2, run.text
+    assert "rollout stopped at wave dev: dev failed (review: error: no reviewed change set for dev" in run.err
