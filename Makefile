@@ -18,7 +18,8 @@ ENV_FLAG = $(if $(ENV),--env $(ENV),)
 NEED_ENV = $(if $(ENV),,$(error ENV is required, e.g. make $@ ENV=dev))
 
 .PHONY: help install render validate lint check-generated cfn-lint checkov test unit integration \
-        package bootstrap plan changeset deploy drift status outputs destroy local-up local-down serve demo \
+        package bootstrap plan changeset deploy rollout drift status outputs destroy local-up local-down serve demo \
+        check-ci ci actionlint actionlint-install \
         bench bench-render bench-handler bench-deploy bench-api docs clean
 
 help: ## this list
@@ -58,7 +59,21 @@ cfn-lint: $(VENV)/.installed
 checkov: $(TOOLS)/.installed
 	$(TOOLS)/bin/checkov -d generated --framework cloudformation --skip-download --compact --quiet
 
-lint: check-generated cfn-lint checkov ## check-generated + cfn-lint + checkov on every generated template
+check-ci: $(VENV)/.installed ## fail when .github/workflows/ differs from `blueprint ci github`
+	@$(BP) ci github --check
+
+ci: $(VENV)/.installed ## write .github/workflows/ from rollout.yaml and the spec
+	@$(BP) ci github
+
+actionlint-install: $(TOOLS)/.installed ## install actionlint (requirements/actionlint.txt; its build needs GitHub's releases)
+	$(TOOLS)/bin/python -m pip install -q --disable-pip-version-check -r requirements/actionlint.txt
+
+# actionlint runs where it is installed (CI: `make actionlint-install` first); elsewhere the note says so.
+actionlint:
+	@if [ -x $(TOOLS)/bin/actionlint ]; then $(TOOLS)/bin/actionlint .github/workflows/*.yml; \
+	else echo "note: actionlint is not installed (make actionlint-install); the workflows were not linted" >&2; fi
+
+lint: check-generated check-ci actionlint cfn-lint checkov ## generated/ and the workflows fresh, actionlint, cfn-lint, checkov
 
 docs: $(VENV)/.installed ## regenerate the README's spec reference and the override schema from the schema
 	@$(BP) docs --write
@@ -93,6 +108,9 @@ changeset: $(VENV)/.installed ## create the change set for ENV and print its rev
 deploy: $(VENV)/.installed ## execute the reviewed change set for ENV (ALLOW_REPLACE=Table, ACCEPT_DRIFT=1)
 	$(NEED_ENV)
 	@$(BP) deploy --env $(ENV) --target $(TARGET) --output $(OUTPUT) $(call flag,$(ACCEPT_DRIFT),--accept-drift) $(foreach id,$(subst $(comma), ,$(ALLOW_REPLACE)),--allow-replace $(id))
+
+rollout: $(VENV)/.installed ## build the package once, deploy it wave by wave (rollout.yaml; WAVE=prod: one wave)
+	@$(BP) rollout --target $(TARGET) $(foreach w,$(subst $(comma), ,$(WAVE)),--wave $(w)) $(foreach id,$(subst $(comma), ,$(ALLOW_REPLACE)),--allow-replace $(id))
 
 drift: $(VENV)/.installed ## detect ENV's drift: each drifted property, expected -> actual; exit 1 when drifted
 	$(NEED_ENV)

@@ -19,14 +19,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "render": ("blueprint.render.command", "main"),
     "docs": ("blueprint.spec.docs", "main"),
     "package": ("blueprint.ship.package", "main"),
-    "bootstrap": ("blueprint.ship.bootstrap", "main"),
+    "bootstrap": ("blueprint.rollout.stackset", "bootstrap_main"),  # --stackset, else blueprint.ship.bootstrap
     "plan": ("blueprint.ship.plan", "main"),
-    "changeset": ("blueprint.ship.changeset", "main"),
+    "changeset": ("blueprint.ship.markdown", "changeset_main"),  # --output markdown, else blueprint.ship.changeset
     "deploy": ("blueprint.ship.deploy", "main"),
     "drift": ("blueprint.ship.drift", "main"),
     "status": ("blueprint.ship.stack_commands", "status_main"),
     "outputs": ("blueprint.ship.stack_commands", "outputs_main"),
     "destroy": ("blueprint.ship.stack_commands", "destroy_main"),
+    "rollout": ("blueprint.rollout.command", "main"),
+    "ci": ("blueprint.rollout.ci", "main"),
     "local": ("blueprint.local.process", "main"),
     "serve": ("blueprint.local.serve", "main"),
 }
@@ -97,10 +99,23 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         _env_option(p, required=True)
         _target_option(p)
-        p.add_argument("--output", choices=["text", "json"], default="text", help="text for people, json for CI")
+        outputs = ["text", "json", "markdown"] if name == "changeset" else ["text", "json"]
+        p.add_argument("--output", choices=outputs, default="text",
+                       help="text for people, json for CI" + (", markdown for a pull request's comment"
+                                                              if name == "changeset" else ""))
         if name in ("deploy", "bootstrap"):
             p.add_argument("--allow-replace", action="append", default=[], metavar="LOGICAL_ID",
                            help="allow replacing or removing this stateful resource (repeatable)")
+        if name == "bootstrap":
+            p.add_argument("--stackset", action="store_true",
+                           help="deploy the bootstrap stack to AWS Organizations units as a service-managed StackSet "
+                                "(run in the management account, or a delegated administrator's)")
+            p.add_argument("--ou", action="append", metavar="OU_ID", help="with --stackset: an organizational unit "
+                                                                             "(repeatable)")
+            p.add_argument("--region", action="append", metavar="REGION",
+                           help="with --stackset: a region of the stack instances (repeatable; default the spec's)")
+            p.add_argument("--delegated-admin", action="store_true",
+                           help="with --stackset: call as the organization's delegated administrator")
         if name == "deploy":
             p.add_argument("--accept-drift", action="store_true",
                            help="on a protected environment, execute even though the stack drifted (overwriting the "
@@ -111,6 +126,23 @@ def build_parser() -> argparse.ArgumentParser:
                                 "properties back to the template's values (the local AWS ignores it)")
         if name == "destroy":
             p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    p = sub.add_parser("rollout", help="build the package once and deploy it wave by wave (rollout.yaml)")
+    _target_option(p)
+    p.add_argument("--wave", action="append", metavar="NAME",
+                   help="only this wave (repeatable); it still refuses a digest the wave before did not deploy healthy")
+    p.add_argument("--allow-replace", action="append", default=[], metavar="LOGICAL_ID",
+                   help="allow replacing or removing this stateful resource in every environment (repeatable)")
+    _env_option(p, required=False)
+    p.add_argument("--reviewed", action="store_true",
+                   help="execute the change sets reviewed already (CI: the pull request's, in .blueprint/) instead of "
+                        "creating new ones; refused when their package or template is not the rollout's")
+    p.add_argument("--manifests", type=Path, metavar="DIR",
+                   help="also read the release manifests under DIR (CI: the earlier waves' jobs' artifacts)")
+
+    p = sub.add_parser("ci", help="write the CI workflows (.github/workflows/) from rollout.yaml and the spec")
+    p.add_argument("provider", choices=["github"])
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when a committed workflow is stale")
 
     p = sub.add_parser("local", help="manage the embedded local AWS (moto server on 127.0.0.1)")
     p.add_argument("action", choices=["up", "down", "status"])

@@ -5,6 +5,7 @@ from pathlib import Path
 
 GENERATED = "generated"
 BOOTSTRAP = "bootstrap"
+ACCOUNT = "account"  # the account stack of GitHub's OIDC provider and the CI roles (blueprint.rollout.ci)
 
 
 def template_file(env: str) -> str:

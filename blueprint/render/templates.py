@@ -12,7 +12,7 @@ from typing import Iterable
 from blueprint.render import settings
 from blueprint.render.check import check
 from blueprint.render.context import template_context
-from blueprint.render.files import BOOTSTRAP, settings_file, template_file
+from blueprint.render.files import ACCOUNT, BOOTSTRAP, settings_file, template_file
 from blueprint.render.toolkit import Quoted, environment
 from blueprint.spec.model import Spec
 
@@ -52,9 +52,25 @@ def render_bootstrap() -> str:
     return text
 
 
+def render_account(envs: list[str]) -> str:
+    """The account stack (GitHub OIDC and the CI roles), a deploy role for each of the project's environments."""
+    roles = [{"env": env, "name": f"blueprint-deploy-{env}", "logical_id": f"DeployRole{env[0].upper()}{env[1:]}"}
+             for env in envs]
+    text = environment().get_template("account.yaml.j2").render(
+        header=Quoted(header(["templates/account.yaml.j2", "envs/*.yaml (their names)"])), deploy_roles=roles)
+    check(text, template_file(ACCOUNT))
+    return text
+
+
 def render_all(root: Path, specs: list[Spec]) -> dict[str, str]:
-    """Every generated file (relative path -> text) for these environments and the bootstrap stack."""
-    out: dict[str, str] = {template_file(BOOTSTRAP): render_bootstrap()}
+    """Every generated file (relative path -> text) for these environments, the bootstrap and the account stack.
+
+    The account stack depends on the names of envs/*.yaml only, so rendering one environment renders it the same.
+    """
+    from blueprint.spec.load import environments
+
+    out: dict[str, str] = {template_file(BOOTSTRAP): render_bootstrap(),
+                           template_file(ACCOUNT): render_account(environments(Path(root)))}
     for spec in specs:
         out[template_file(spec.env)] = render_environment(spec)
         out[settings_file(spec.env)] = settings.from_spec(spec).to_json()

@@ -15,10 +15,11 @@ from blueprint.errors import DeployFailed, UserError
 from blueprint.local import process
 from blueprint.state import TARGET_KINDS, state_dir
 
-# Standard retries back off on throttling (CloudFormation's Describe* calls are rate limited);
+# Adaptive retries back off on throttling ("Rate exceeded": CloudFormation's calls are rate limited per
+# account, and a rollout's parallel environments share it) and slow the client down while it lasts;
 # short connect timeouts make a wrong endpoint fail in seconds instead of minutes.
 CLIENT_CONFIG = {
-    "retries": {"mode": "standard", "max_attempts": 6},
+    "retries": {"mode": "adaptive", "max_attempts": 10},
     "connect_timeout": 5,
     "read_timeout": 60,
     "user_agent_extra": "blueprint",

@@ -1,0 +1,240 @@
+"""`blueprint rollout`: build the handler package once and promote that digest through rollout.yaml's waves.
+
+Per wave: the gate (the wave before it deployed this digest and was healthy, as the release manifest says;
+its health alarms quiet for the minutes the gate asks), then every environment's change set created and
+reviewed together, then executed together (at most max_parallel at once); the first failure stops the
+rollout, naming the environment (exit 1). The manifest is written after every wave, to `.blueprint/` and to
+the artifacts buckets.
+"""
+from __future__ import annotations
+
+import sys
+from argparse import Namespace
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from blueprint.errors import DeployFailed, Refused, UserError
+from blueprint.render import settings as stack_settings
+from blueprint.render.settings import StackSettings
+from blueprint.rollout import gates, manifest, steps
+from blueprint.rollout.capture import routed
+from blueprint.rollout.definition import Rollout, Wave, load_rollout
+from blueprint.ship import aws
+from blueprint.ship.package import build_package, package_dir
+from blueprint.ship.stacks import stack_description
+from blueprint.ship.upload import code_key
+from blueprint.spec.validate import load_valid
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def selected(rollout: Rollout, names: list[str] | None, envs: list[str] | None = None) -> list[Wave]:
+    """The waves asked for (`--wave`, in rollout order), or all of them; with `--env`, only those environments."""
+    wanted = {rollout.wave(n).name for n in names} if names else {w.name for w in rollout.waves}
+    waves = [w for w in rollout.waves if w.name in wanted]
+    if not envs:
+        return waves
+    outside = sorted(set(envs) - {e for w in waves for e in w.environments})
+    if outside:
+        raise UserError(f"--env {', '.join(outside)}: not in the waves selected ({', '.join(w.name for w in waves)}) "
+                        "of rollout.yaml")
+    kept = [replace(w, environments=tuple(e for e in w.environments if e in envs)) for w in waves]
+    return [w for w in kept if w.environments]
+
+
+def one_target(settings: dict[str, StackSettings]) -> tuple[str, str]:
+    """The runtime and architecture every environment shares: one digest runs everywhere, or none is built."""
+    kinds = {(s.runtime, s.architecture) for s in settings.values()}
+    if len(kinds) != 1:
+        shown = ", ".join(f"{env}: {s.runtime}/{s.architecture}" for env, s in sorted(settings.items()))
+        raise UserError(f"the rollout builds one package for every environment, but their function.runtime and "
+                        f"function.architecture differ ({shown}): give them the same ones in blueprint.yaml "
+                        "(or the envs/<env>.yaml files), or roll them out separately")
+    return kinds.pop()
+
+
+class Release:
+    """The rollout's state: sessions per environment, the manifest, and writing it everywhere it belongs."""
+
+    def __init__(self, root: Path, kind: str, settings: dict[str, StackSettings], digest: str, data: dict[str, Any]):
+        self.root, self.kind, self.settings, self.digest, self.data = root, kind, settings, digest, data
+        self.sessions: dict[str, aws.Session] = {}
+
+    def session(self, env: str) -> aws.Session:
+        if env not in self.sessions:
+            self.sessions[env] = aws.session_for(self.settings[env].region, self.kind, self.root)
+        return self.sessions[env]
+
+    def bucket(self, env: str) -> str | None:
+        stack = stack_description(self.session(env).client("cloudformation"), self.settings[env].bootstrap_stack)
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
+        return outputs.get("ArtifactBucketName")
+
+    def take(self, folder: Path | None) -> None:
+        """Merge in the manifests of this digest found under `folder` (CI: the earlier jobs' artifacts)."""
+        for file in sorted(Path(folder).rglob(f"{self.digest}.json")) if folder else []:
+            self.data = manifest.merged(self.data, manifest.parse(file.read_bytes(), str(file), self.digest))
+
+    def fetch(self, envs: list[str]) -> None:
+        """Merge in the copies of the manifest kept in these environments' artifacts buckets (CI jobs share them)."""
+        import botocore.exceptions as bx
+
+        for env in envs:
+            try:
+                bucket = self.bucket(env)
+                if bucket:
+                    body = self.session(env).client("s3").get_object(Bucket=bucket, Key=manifest.s3_key(self.digest))
+                    self.data = manifest.merged(self.data, manifest.parse(body["Body"].read(), bucket, self.digest))
+            except bx.ClientError:
+                continue  # no copy there yet, or not ours to read: the local one stands
+
+    def save(self, envs: list[str]) -> None:
+        """Write the manifest to .blueprint/ and to the artifacts bucket of each of `envs`."""
+        import botocore.exceptions as bx
+
+        manifest.write(self.root, self.kind, self.data)
+        done: set[tuple[str, str]] = set()
+        for env in envs:
+            try:
+                bucket = self.bucket(env)
+                if bucket and (bucket, self.settings[env].region) not in done:
+                    self.session(env).client("s3").put_object(
+                        Bucket=bucket, Key=manifest.s3_key(self.digest), Body=manifest.text(self.data).encode(),
+                        ContentType="application/json")
+                    done.add((bucket, self.settings[env].region))
+            except bx.ClientError as exc:
+                print(f"warning: the release manifest could not be written to {env}'s artifacts bucket "
+                      f"({aws.error_code(exc)}: {aws.error_message(exc)}); it is in "
+                      f"{manifest.path(self.root, self.kind, self.digest)}", file=sys.stderr)
+
+    def entry(self, env: str, wave: str, **values: Any) -> None:
+        entries = self.data["environments"]
+        entries[env] = {**entries.get(env, {}), "wave": wave, "stack": self.settings[env].stack_name,
+                        "at": manifest.now(), "by": manifest.who(), **values}
+
+
+def _show(title: str, results: list[steps.Result]) -> None:
+    for result in results:
+        if not result.started:
+            continue
+        say(f"=== {result.env}: {title} ===")
+        if result.output:
+            print(result.output.rstrip("\n"), flush=True)
+        if not result.ok:
+            say(result.error)
+
+
+def _failed(results: list[steps.Result]) -> steps.Result | None:
+    return next((r for r in results if r.started and not r.ok), None)
+
+
+def _stop(release: Release, run: dict[str, Any], wave: Wave, results: list[steps.Result], phase: str,
+          later: list[Wave]) -> None:
+    """Record the failure, save the manifest, and raise naming the failed environment and what was not deployed."""
+    failed = _failed(results)
+    assert failed is not None
+    rest = [f"{r.env} ({wave.name})" for r in results if not r.ok and r.env != failed.env]
+    rest += [f"{e} ({w.name})" for w in later for e in w.environments]
+    run.update(outcome="failed", failed_env=failed.env, failed_phase=phase, finished_at=manifest.now())
+    release.save(list(wave.environments))
+    not_deployed = f"; not deployed: {', '.join(rest)}" if rest else ""
+    error = DeployFailed if failed.exit_code == 1 else UserError
+    first = failed.error.splitlines()[0] if failed.error else "see its output above"
+    raise error(f"rollout stopped at wave {wave.name}: {failed.env} failed ({phase}: {first}){not_deployed}. "
+                f"{failed.env}'s {phase} output is above; the manifest is {manifest.path(release.root, release.kind, release.digest)}")
+
+
+def run_wave(release: Release, rollout: Rollout, wave: Wave, run: dict[str, Any], later: list[Wave],
+             allow_replace: list[str], reviewed: bool = False) -> None:
+    before = rollout.before(rollout.wave(wave.name))
+    if before:
+        release.fetch(list(before.environments) + list(wave.environments))
+        why = manifest.refusal(release.data, release.digest, wave.name, before.name, before.environments)
+        if why:
+            run.update(outcome="refused", refused_wave=wave.name, finished_at=manifest.now())
+            manifest.write(release.root, release.kind, release.data)
+            raise Refused(why)
+        if wave.alarms_quiet_minutes is not None:
+            for env in before.environments:
+                deployed_at = release.data["environments"][env].get("at")
+                say("gate: " + gates.wait_quiet(release.session(env).client("cloudwatch"), release.settings[env], env,
+                                                wave.alarms_quiet_minutes, deployed_at, say))
+    if wave.approval:
+        say(f"gate: wave {wave.name} needs an approval: in CI its GitHub environments require a reviewer; here, "
+            "running the rollout is the approval")
+    say(f"wave {wave.name}: reviewing {', '.join(wave.environments)} (at most {wave.max_parallel} at once)")
+    with routed():
+        reviews = steps.run_all(wave.environments, wave.max_parallel,
+                                lambda env: steps.review(release.root, env, release.kind, release.digest, reviewed))
+    _show("change set review", reviews)
+    failed = _failed(reviews)
+    if failed:
+        release.entry(failed.env, wave.name, outcome="failed", phase="review", error=failed.error)
+        _stop(release, run, wave, reviews, "review", later)
+    to_deploy = tuple(r.env for r in reviews if r.record is not None)
+    for r in reviews:
+        if r.record is None:
+            release.entry(r.env, wave.name, outcome="unchanged", template_sha256=None)
+    say(f"wave {wave.name}: executing {', '.join(to_deploy) or 'nothing (no changes)'}")
+    with routed():
+        deploys = steps.run_all(to_deploy, wave.max_parallel,
+                                lambda env: steps.execute(release.root, env, release.kind, allow_replace))
+    _show("deploy", deploys)
+    records_by_env = {r.env: r.record for r in reviews if r.record is not None}
+    for result in deploys:
+        record = records_by_env[result.env]
+        values: dict[str, Any] = {"template_sha256": record.template_sha256, "change_set": record.change_set_name,
+                                  "summary": record.summary}
+        if result.ok:
+            values["outcome"] = "deployed"
+        else:
+            values.update(outcome="failed" if result.started else "not started", error=result.error)
+        release.entry(result.env, wave.name, **values)
+    for env in wave.environments:
+        entry = release.data["environments"][env]
+        if entry["outcome"] in manifest.GOOD:
+            healthy, seen = gates.health(release.session(env).client("cloudwatch"), release.settings[env])
+            entry.update(healthy=healthy, health=seen)
+            say(f"health: {env}: {seen}")
+    failed = _failed(deploys)
+    if failed:
+        _stop(release, run, wave, deploys, "deploy", later)
+    sick = [e for e in wave.environments if not release.data["environments"][e].get("healthy")]
+    release.save(list(wave.environments))
+    if sick:
+        run.update(outcome="failed", failed_env=sick[0], failed_phase="health", finished_at=manifest.now())
+        manifest.write(release.root, release.kind, release.data)
+        raise DeployFailed(f"rollout stopped after wave {wave.name}: {sick[0]} deployed, but its health alarms are "
+                           f"not quiet ({release.data['environments'][sick[0]].get('health')})")
+
+
+def main(args: Namespace) -> int:
+    root, kind = Path(args.root), args.target
+    rollout = load_rollout(root)
+    waves = selected(rollout, args.wave, getattr(args, "env", None))
+    envs = [env for wave in waves for env in wave.environments]
+    specs = load_valid(root, rollout.environments())  # the waves before the selected ones are read, too
+    settings = {spec.env: stack_settings.from_spec(spec) for spec in specs}
+    runtime, architecture = one_target(settings)
+    package = build_package(root, runtime, architecture, package_dir(root))
+    say(f"rollout: package {code_key(package)} ({runtime}, {architecture}), built once for "
+        f"{', '.join(envs)}; waves {' -> '.join(w.name for w in waves)}")
+    data = manifest.read(root, kind, package.sha256) or manifest.new(package.sha256, runtime, architecture,
+                                                                     code_key(package))
+    release = Release(root, kind, settings, package.sha256, data)
+    release.take(getattr(args, "manifests", None))
+    run = {"waves": [w.name for w in waves], "by": manifest.who(), "commit": manifest.commit(root),
+           "started_at": manifest.now(), "outcome": "running"}
+    data["runs"].append(run)
+    with aws.translated(kind):
+        for i, wave in enumerate(waves):
+            run_wave(release, rollout, wave, run, waves[i + 1:], list(getattr(args, "allow_replace", []) or []),
+                     bool(getattr(args, "reviewed", False)))
+        run.update(outcome="succeeded", finished_at=manifest.now())
+        release.save(envs)
+    say(f"rollout: {package.sha256[:12]} is deployed and healthy in {', '.join(envs)}; manifest "
+        f"{manifest.path(root, kind, package.sha256)}")
+    return 0

@@ -1,0 +1,63 @@
+"""The gates between waves: an environment's health alarms (its stack's rollback triggers, stack.json) read in
+CloudWatch, healthy when none is in ALARM, and quiet when none has been in ALARM for N minutes since its deploy.
+
+An environment without alarms is healthy once its deploy completed: there is nothing more to read.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from blueprint.errors import Refused
+from blueprint.render.settings import StackSettings
+
+POLL_S = 30.0
+
+
+def alarm_states(cloudwatch: Any, settings: StackSettings) -> list[dict[str, Any]]:
+    """Each health alarm of the stack: {name, state, since (a datetime)}; [] when it has none."""
+    names = [t.name for t in settings.rollback_triggers] if settings.alarms_enabled else []
+    if not names:
+        return []
+    found = cloudwatch.describe_alarms(AlarmNames=names, AlarmTypes=["CompositeAlarm", "MetricAlarm"])
+    alarms = [*found.get("CompositeAlarms", []), *found.get("MetricAlarms", [])]
+    states = {a["AlarmName"]: (a.get("StateValue", "INSUFFICIENT_DATA"), a.get("StateUpdatedTimestamp")) for a in alarms}
+    return [{"name": n, "state": states.get(n, ("MISSING", None))[0], "since": states.get(n, (None, None))[1]}
+            for n in names]
+
+
+def health(cloudwatch: Any, settings: StackSettings) -> tuple[bool, str]:
+    """(healthy, what was seen): healthy when no health alarm is in ALARM or missing."""
+    states = alarm_states(cloudwatch, settings)
+    if not states:
+        return True, "no alarms (healthy once deployed)"
+    seen = ", ".join(f"{s['name']} {s['state']}" for s in states)
+    return all(s["state"] in ("OK", "INSUFFICIENT_DATA") for s in states), seen
+
+
+def _parse(at: str | None) -> datetime | None:
+    return datetime.fromisoformat(at) if at else None
+
+
+def wait_quiet(cloudwatch: Any, settings: StackSettings, env: str, minutes: int, deployed_at: str | None,
+               say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep,
+               clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> str:
+    """Wait until `env`'s health alarms have been out of ALARM for `minutes` since its deploy; Refused on ALARM."""
+    start = _parse(deployed_at)
+    while True:
+        states = alarm_states(cloudwatch, settings)
+        if not states:
+            return f"{env}: no alarms"
+        loud = [s for s in states if s["state"] not in ("OK", "INSUFFICIENT_DATA")]
+        if loud:
+            names = ", ".join(f"{s['name']} ({s['state']})" for s in loud)
+            raise Refused(f"the gate refused: {env}'s health alarm {names} is not quiet; the next wave was not "
+                          f"started. Look at the alarm in CloudWatch; once it is OK, run the rollout again")
+        quiet_since = max([s["since"] for s in states if s["since"]] + ([start] if start else []), default=None)
+        waited = (clock() - quiet_since).total_seconds() / 60 if quiet_since else minutes
+        if waited >= minutes:
+            return f"{env}: health alarms quiet for {waited:.0f} min (gate: {minutes})"
+        left = minutes - waited
+        say(f"gate: {env}'s health alarms quiet for {waited:.1f} of {minutes} min; waiting {left:.1f} min more")
+        sleep(min(POLL_S, left * 60))

@@ -1,0 +1,138 @@
+"""The release manifest: one package digest and what became of it in every environment it was rolled out to.
+
+`.blueprint/<target>/releases/<sha256>.json`, and a copy at `releases/<sha256>.json` in the artifacts
+bucket of every environment it reached (the audit record, and how a CI job finds what an earlier job
+did). It holds the digest, the package's code key, who started each run and when, and per environment
+the wave, stack, template hash, change set, outcome (deployed, unchanged, failed, not started) and
+whether its health alarms were quiet after the deploy. A wave reads it to refuse a digest the wave
+before it did not deploy and find healthy.
+"""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from blueprint.errors import UserError
+from blueprint.state import target_state_dir
+
+RELEASES = "releases"
+GOOD = ("deployed", "unchanged")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def who() -> str:
+    """Who runs the rollout: the GitHub actor and run in CI, else user@host."""
+    actor = os.environ.get("GITHUB_ACTOR")
+    if actor:
+        run = os.environ.get("GITHUB_RUN_ID", "?")
+        return f"{actor} (GitHub Actions run {run} of {os.environ.get('GITHUB_REPOSITORY', '?')})"
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def commit(root: Path) -> str | None:
+    """The checkout's commit (GITHUB_SHA in CI), None outside git."""
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"]
+    try:
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def path(root: Path, target_kind: str, digest: str) -> Path:
+    return target_state_dir(root, target_kind) / RELEASES / f"{digest}.json"
+
+
+def s3_key(digest: str) -> str:
+    return f"{RELEASES}/{digest}.json"
+
+
+def new(digest: str, runtime: str, architecture: str, code_key: str) -> dict[str, Any]:
+    return {"digest": digest, "runtime": runtime, "architecture": architecture, "code_key": code_key,
+            "environments": {}, "runs": []}
+
+
+def read(root: Path, target_kind: str, digest: str) -> dict[str, Any] | None:
+    """The release manifest of `digest` kept in .blueprint/; None when there is none; UserError when unreadable."""
+    file = path(root, target_kind, digest)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UserError(f"{file}: not a release manifest ({exc}): delete it, and roll the release out again from "
+                        "its first wave") from None
+    if not isinstance(data, dict) or data.get("digest") != digest or not isinstance(data.get("environments"), dict):
+        raise UserError(f"{file}: not the release manifest of {digest[:12]}: delete it, and roll the release out "
+                        "again from its first wave")
+    return data
+
+
+def parse(body: bytes, where: str, digest: str) -> dict[str, Any] | None:
+    """A manifest read from S3; None when it is not one (it is then ignored, with the local one kept)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    ok = isinstance(data, dict) and data.get("digest") == digest and isinstance(data.get("environments"), dict)
+    return data if ok else None
+
+
+def write(root: Path, target_kind: str, data: dict[str, Any]) -> Path:
+    file = path(root, target_kind, data["digest"])
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_suffix(".tmp")
+        tmp.write_text(text(data), encoding="utf-8")
+        tmp.replace(file)
+    except OSError as exc:
+        raise UserError(f"{file} cannot be written ({exc.strerror or exc}): fix the permissions of .blueprint/") from None
+    return file
+
+
+def text(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def merged(local: dict[str, Any] | None, remote: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Two copies of one release's manifest as one: each environment's latest entry, every run once."""
+    if local is None or remote is None:
+        return local or remote
+    envs = dict(local["environments"])
+    for env, entry in remote["environments"].items():
+        if env not in envs or str(entry.get("at", "")) > str(envs[env].get("at", "")):
+            envs[env] = entry
+    runs = list(local.get("runs", []))
+    runs += [r for r in remote.get("runs", []) if r not in runs]
+    return {**local, "environments": envs, "runs": sorted(runs, key=lambda r: str(r.get("started_at", "")))}
+
+
+def refusal(data: dict[str, Any] | None, digest: str, wave: str, before: str, envs: tuple[str, ...]) -> str | None:
+    """Why `wave` may not deploy `digest` (each env of the wave `before` deployed it and was healthy), or None."""
+    entries = (data or {}).get("environments", {})
+    missing = []
+    for env in envs:
+        entry = entries.get(env)
+        if entry is None or entry.get("outcome") not in GOOD:
+            missing.append(f"{env} ({'never rolled out' if entry is None else entry.get('outcome')})")
+        elif entry.get("healthy") is not True:
+            missing.append(f"{env} (deployed, but its health alarms were not quiet: {entry.get('health', '?')})")
+    if not missing:
+        return None
+    return (f"wave {wave} takes only a package digest that wave {before} deployed and found healthy, and "
+            f"{digest[:12]} was not: {', '.join(missing)}. Nothing was deployed to {wave}. Roll it out through "
+            f"{before} first (`blueprint rollout --wave {before}`), or run the whole rollout (`make rollout`)")

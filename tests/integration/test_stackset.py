@@ -1,0 +1,44 @@
+"""`blueprint bootstrap --stackset`: the bootstrap template as a service-managed StackSet to organizational units,
+on the local AWS (whose StackSets are moto's: the calls and their answers, not the accounts' stacks)."""
+from __future__ import annotations
+
+import pytest
+
+from blueprint import scratch
+from blueprint.local import process as local
+from tests.integration.conftest import ROOT, Project
+
+pytestmark = pytest.mark.integration
+OU = "ou-abcd-12345678"
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory):
+    project = Project(scratch.copy_project(ROOT, tmp_path_factory.mktemp("stackset")), "local")
+    assert project.run("render").code == 0
+    yield project
+    local.stop(project.root / ".blueprint")
+
+
+def test_the_bootstrap_stackset_is_service_managed_and_deploys_to_the_units(org):
+    run = org.run("bootstrap", "--env", "dev", "--stackset", "--ou", OU, "--region", "us-east-1",
+                  "--region", "eu-west-1")
+    assert run.code == 0, run.text
+    assert "created StackSet blueprint-bootstrap (SERVICE_MANAGED" in run.out
+    assert "operation" in run.out and "SUCCEEDED" in run.out
+    found = org.client("cloudformation").describe_stack_set(StackSetName="blueprint-bootstrap")["StackSet"]
+    assert found["PermissionModel"] == "SERVICE_MANAGED"
+    # moto keeps no AutoDeployment (what is sent is in blueprint.rollout.stackset.upsert); AWS answers it.
+    assert found.get("AutoDeployment", {"Enabled": True, "RetainStacksOnAccountRemoval": True}) == {
+        "Enabled": True, "RetainStacksOnAccountRemoval": True}
+    assert found["TemplateBody"] == (org.root / "generated" / "bootstrap" / "template.yaml").read_text()
+    again = org.run("bootstrap", "--env", "dev", "--stackset", "--ou", OU)
+    assert again.code == 0, again.text
+    assert "updated StackSet blueprint-bootstrap" in again.out
+
+
+def test_the_units_are_required_and_checked(org):
+    run = org.run("bootstrap", "--env", "dev", "--stackset")
+    assert run.code == 2 and "--stackset needs the organizational units" in run.err
+    run = org.run("bootstrap", "--env", "dev", "--stackset", "--ou", "finance")
+    assert run.code == 2 and "--ou finance: not an organizational unit id" in run.err

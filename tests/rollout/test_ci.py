@@ -1,0 +1,68 @@
+"""The generated GitHub workflows: fresh in the repository, the PR review as one comment, the waves as jobs with
+their GitHub environments, OIDC, and a concurrency group per stack."""
+from __future__ import annotations
+
+import shutil
+
+import yaml
+
+from blueprint import cli
+from blueprint.rollout import ci
+from blueprint.ship.markdown import MARKER
+from tests.conftest import ROOT
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((ROOT / name).read_text())
+
+
+def test_the_committed_workflows_are_fresh():
+    assert cli.main(["--root", str(ROOT), "ci", "github", "--check"]) == 0
+
+
+def test_a_stale_workflow_fails_the_check(project, capsys):
+    shutil.copy(ROOT / "rollout.yaml", project / "rollout.yaml")
+    assert cli.main(["--root", str(project), "ci", "github", "--check"]) == 1
+    assert "run `make ci`" in capsys.readouterr().err
+    assert cli.main(["--root", str(project), "ci", "github"]) == 0
+    assert cli.main(["--root", str(project), "ci", "github", "--check"]) == 0
+    (project / "rollout.yaml").write_text((project / "rollout.yaml").read_text().replace("max_parallel: 1",
+                                                                                        "max_parallel: 2"))
+    assert cli.main(["--root", str(project), "ci", "github", "--check"]) == 1
+
+
+def test_the_pull_request_workflow_reviews_every_environment_in_one_comment():
+    pr = load(ci.PR_FILE)
+    assert list(pr[True]) == ["pull_request"]  # YAML 1.1 reads the key `on` as true
+    steps = [s.get("run", "") for s in pr["jobs"]["check"]["steps"]]
+    assert "make validate" in steps and "make lint" in steps and "make actionlint-install" in steps
+    review = pr["jobs"]["review"]
+    assert review["permissions"]["id-token"] == "write"
+    assert [row["env"] for row in review["strategy"]["matrix"]["include"]] == ["dev", "prod", "staging"]
+    assert all(row["role"].endswith(":role/blueprint-changeset") for row in review["strategy"]["matrix"]["include"])
+    assert review["concurrency"]["group"] == "blueprint-stack-${{ matrix.stack }}"
+    assert any("--output markdown" in s.get("run", "") for s in review["steps"])
+    comment = pr["jobs"]["comment"]
+    script = comment["steps"][-1]["run"]
+    assert comment["permissions"] == {"pull-requests": "write"}
+    assert MARKER in script and "--method PATCH" in script and "--method POST" in script
+
+
+def test_the_main_workflow_runs_the_waves_in_order_with_environments_oidc_and_a_group_per_stack():
+    main = load(ci.MAIN_FILE)
+    assert main[True] == {"push": {"branches": ["main"]}}
+    assert main["permissions"]["id-token"] == "write"
+    jobs = main["jobs"]
+    assert list(jobs) == ["wave-dev", "wave-staging", "wave-prod"]
+    assert "needs" not in jobs["wave-dev"]
+    assert jobs["wave-staging"]["needs"] == "wave-dev" and jobs["wave-prod"]["needs"] == "wave-staging"
+    prod = jobs["wave-prod"]
+    assert prod["environment"] == "${{ matrix.env }}"
+    assert prod["strategy"]["max-parallel"] == 1 and prod["strategy"]["fail-fast"] is True
+    (row,) = prod["strategy"]["matrix"]["include"]
+    assert row == {"env": "prod", "stack": "items-prod", "region": "us-east-1",
+                   "role": "arn:aws:iam::${{ vars.AWS_ACCOUNT_ID }}:role/blueprint-deploy-prod"}
+    assert prod["concurrency"] == {"group": "blueprint-stack-${{ matrix.stack }}", "cancel-in-progress": False}
+    run = " ".join(s.get("run", "") for s in prod["steps"])
+    assert "rollout --target aws --wave prod --env \"$ENV_NAME\" --reviewed" in run
+    assert "gh run download" in run  # the change set the pull request reviewed

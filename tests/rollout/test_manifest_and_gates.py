@@ -1,0 +1,122 @@
+"""The release manifest (merging copies, the refusal of a digest the wave before did not ship), the alarm gate,
+and the per-thread output of a wave's parallel environments."""
+from __future__ import annotations
+
+import io
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, strategies as st
+
+from blueprint.errors import Refused, UserError
+from blueprint.render.settings import RollbackTrigger, StackSettings
+from blueprint.rollout import capture, gates, manifest
+
+DIGEST = "ab" * 32
+ENVS = st.sampled_from(["dev", "staging", "prod", "qa"])
+ENTRY = st.fixed_dictionaries({"at": st.sampled_from(["2026-01-01T00:00:0%d+00:00" % i for i in range(10)]),
+                               "outcome": st.sampled_from(["deployed", "failed", "unchanged"])})
+COPY = st.fixed_dictionaries({"digest": st.just(DIGEST), "environments": st.dictionaries(ENVS, ENTRY),
+                              "runs": st.lists(st.fixed_dictionaries({"started_at": st.sampled_from("123")}),
+                                               max_size=3)})
+
+
+@given(COPY, COPY)
+def test_merging_two_copies_keeps_each_environments_latest_entry_and_every_run(a, b):
+    merged = manifest.merged(a, b)
+    assert set(merged["environments"]) == set(a["environments"]) | set(b["environments"])
+    for env, entry in merged["environments"].items():
+        times = [c["environments"][env]["at"] for c in (a, b) if env in c["environments"]]
+        assert entry["at"] == max(times)
+    assert all(run in merged["runs"] for run in a["runs"] + b["runs"])
+    assert manifest.merged(a, None) is a and manifest.merged(None, b) is b
+
+
+def test_a_wave_takes_only_a_digest_the_wave_before_deployed_healthy():
+    data = manifest.new(DIGEST, "python3.14", "arm64", f"handler/{DIGEST}.zip")
+    assert "staging (never rolled out)" in manifest.refusal(data, DIGEST, "prod", "staging", ("staging",))
+    data["environments"]["staging"] = {"outcome": "failed"}
+    assert "staging (failed)" in manifest.refusal(data, DIGEST, "prod", "staging", ("staging",))
+    data["environments"]["staging"] = {"outcome": "deployed", "healthy": False, "health": "x-health ALARM"}
+    assert "its health alarms were not quiet: x-health ALARM" in manifest.refusal(data, DIGEST, "prod", "staging",
+                                                                                     ("staging",))
+    data["environments"]["staging"] = {"outcome": "deployed", "healthy": True}
+    assert manifest.refusal(data, DIGEST, "prod", "staging", ("staging",)) is None
+
+
+def test_a_manifest_that_is_not_one_is_a_clear_error(tmp_path):
+    path = manifest.path(tmp_path, "local", DIGEST)
+    path.parent.mkdir(parents=True)
+    path.write_text("[]")
+    with pytest.raises(UserError, match="not the release manifest of abababababab: delete it"):
+        manifest.read(tmp_path, "local", DIGEST)
+    path.write_text("{")
+    with pytest.raises(UserError, match="not a release manifest"):
+        manifest.read(tmp_path, "local", DIGEST)
+    assert manifest.read(tmp_path, "aws", DIGEST) is None
+
+
+class Alarms:
+    """CloudWatch's DescribeAlarms answer for one composite alarm, its state set by the test."""
+
+    def __init__(self, state: str, since: datetime):
+        self.state, self.since = state, since
+
+    def describe_alarms(self, AlarmNames, AlarmTypes):  # noqa: N803 - the SDK's names
+        return {"CompositeAlarms": [{"AlarmName": n, "StateValue": self.state, "StateUpdatedTimestamp": self.since}
+                                    for n in AlarmNames], "MetricAlarms": []}
+
+
+def settings(alarms: bool) -> StackSettings:
+    trigger = RollbackTrigger("HealthAlarm", "items-staging-health", "AWS::CloudWatch::CompositeAlarm")
+    return StackSettings("items-staging", "us-east-1", None, {}, False, None, "python3.14", "arm64",
+                         alarms_enabled=alarms, rollback_triggers=(trigger,) if alarms else ())
+
+
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def test_the_gate_waits_until_the_alarms_were_quiet_long_enough_since_the_deploy():
+    slept = []
+    clock = iter([NOW, NOW + timedelta(minutes=4), NOW + timedelta(minutes=10)])
+    said = gates.wait_quiet(Alarms("OK", NOW - timedelta(days=1)), settings(True), "staging", 10,
+                            NOW.isoformat(), lambda text: None, slept.append, lambda: next(clock))
+    assert said == "staging: health alarms quiet for 10 min (gate: 10)"
+    assert slept == [30.0, 30.0]
+
+
+def test_the_gate_refuses_an_alarm_in_alarm_and_passes_an_environment_without_alarms():
+    with pytest.raises(Refused, match="staging's health alarm items-staging-health \\(ALARM\\) is not quiet"):
+        gates.wait_quiet(Alarms("ALARM", NOW), settings(True), "staging", 0, None, print)
+    assert gates.wait_quiet(Alarms("ALARM", NOW), settings(False), "staging", 10, None, print) == "staging: no alarms"
+    assert gates.health(Alarms("ALARM", NOW), settings(True)) == (False, "items-staging-health ALARM")
+    assert gates.health(Alarms("INSUFFICIENT_DATA", NOW), settings(True))[0] is True
+
+
+def test_each_thread_of_a_wave_keeps_its_own_output():
+    real = io.StringIO()
+    old = sys.stdout
+    sys.stdout = real
+    results = {}
+    try:
+        with capture.routed():
+            def work(name):
+                with capture.captured() as buffer:
+                    for i in range(50):
+                        print(f"{name} {i}")
+                        print(f"{name} err {i}", file=sys.stderr)
+                results[name] = buffer.getvalue()
+            threads = [threading.Thread(target=work, args=(n,)) for n in ("dev", "qa")]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            print("main thread")
+    finally:
+        sys.stdout = old
+    for name in ("dev", "qa"):
+        assert results[name].splitlines()[:2] == [f"{name} 0", f"{name} err 0"]
+        assert all(line.startswith(name) for line in results[name].splitlines())
+    assert real.getvalue() == "main thread\n"
