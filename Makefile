@@ -19,7 +19,7 @@ NEED_ENV = $(if $(ENV),,$(error ENV is required, e.g. make $@ ENV=dev))
 
 .PHONY: help install render validate lint check-generated cfn-lint checkov test unit integration \
         package bootstrap plan changeset deploy rollout drift status outputs destroy local-up local-down serve demo \
-        check-ci ci actionlint actionlint-install \
+        check-ci ci actionlint \
         bench bench-render bench-handler bench-deploy bench-api docs clean
 
 help: ## this list
@@ -65,13 +65,8 @@ check-ci: $(VENV)/.installed ## fail when .github/workflows/ differs from `bluep
 ci: $(VENV)/.installed ## write .github/workflows/ from rollout.yaml and the spec
 	@$(BP) ci github
 
-actionlint-install: $(TOOLS)/.installed ## install actionlint (requirements/actionlint.txt; its build needs GitHub's releases)
-	$(TOOLS)/bin/python -m pip install -q --disable-pip-version-check -r requirements/actionlint.txt
-
-# actionlint runs where it is installed (CI: `make actionlint-install` first); elsewhere the note says so.
-actionlint:
-	@if [ -x $(TOOLS)/bin/actionlint ]; then $(TOOLS)/bin/actionlint .github/workflows/*.yml; \
-	else echo "note: actionlint is not installed (make actionlint-install); the workflows were not linted" >&2; fi
+actionlint: $(TOOLS)/.installed ## actionlint on .github/workflows/
+	@$(TOOLS)/bin/actionlint .github/workflows/*.yml
 
 lint: check-generated check-ci actionlint cfn-lint checkov ## generated/ and the workflows fresh, actionlint, cfn-lint, checkov
 

@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="on a protected environment, execute even though the stack drifted (overwriting the "
                                 "drift of the resources the change set modifies)")
         if name == "changeset":
+            p.add_argument("--role-arn", metavar="ARN",
+                           help="the service role CloudFormation deploys the change set with (CI: the account stack's "
+                                "blueprint-cloudformation); default: the stack's role, else your credentials")
             p.add_argument("--revert-drift", action="store_true",
                            help="a drift-aware change set (DeploymentMode REVERT_DRIFT): it also puts drifted "
                                 "properties back to the template's values (the local AWS ignores it)")
@@ -134,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-replace", action="append", default=[], metavar="LOGICAL_ID",
                    help="allow replacing or removing this stateful resource in every environment (repeatable)")
     _env_option(p, required=False)
+    p.add_argument("--service-role", metavar="NAME",
+                   help="the service role, in each environment's account, CloudFormation deploys the change sets with "
+                        "(the account stack's blueprint-cloudformation; see changeset --role-arn)")
     p.add_argument("--reviewed", action="store_true",
                    help="execute the change sets reviewed already (CI: the pull request's, in .blueprint/) instead of "
                         "creating new ones; refused when their package or template is not the rollout's")

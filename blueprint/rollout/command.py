@@ -21,6 +21,7 @@ from blueprint.rollout import gates, manifest, steps
 from blueprint.rollout.capture import routed
 from blueprint.rollout.definition import Rollout, Wave, load_rollout
 from blueprint.ship import aws
+from blueprint.ship.guard import partition
 from blueprint.ship.package import build_package, package_dir
 from blueprint.ship.stacks import stack_description
 from blueprint.ship.upload import code_key
@@ -59,14 +60,24 @@ def one_target(settings: dict[str, StackSettings]) -> tuple[str, str]:
 class Release:
     """The rollout's state: sessions per environment, the manifest, and writing it everywhere it belongs."""
 
-    def __init__(self, root: Path, kind: str, settings: dict[str, StackSettings], digest: str, data: dict[str, Any]):
+    def __init__(self, root: Path, kind: str, settings: dict[str, StackSettings], digest: str, data: dict[str, Any],
+                 service_role: str | None = None):
         self.root, self.kind, self.settings, self.digest, self.data = root, kind, settings, digest, data
+        self.service_role = service_role
         self.sessions: dict[str, aws.Session] = {}
 
     def session(self, env: str) -> aws.Session:
         if env not in self.sessions:
             self.sessions[env] = aws.session_for(self.settings[env].region, self.kind, self.root)
         return self.sessions[env]
+
+    def role_arn(self, env: str) -> str | None:
+        """The service role's ARN in this environment's account (the spec's pin, else the caller's)."""
+        if not self.service_role:
+            return None
+        settings = self.settings[env]
+        account = aws.check_account(self.session(env), settings.account_id, env)
+        return f"arn:{partition(settings.region)}:iam::{account}:role/{self.service_role}"
 
     def bucket(self, env: str) -> str | None:
         stack = stack_description(self.session(env).client("cloudformation"), self.settings[env].bootstrap_stack)
@@ -166,9 +177,11 @@ def run_wave(release: Release, rollout: Rollout, wave: Wave, run: dict[str, Any]
         say(f"gate: wave {wave.name} needs an approval: in CI its GitHub environments require a reviewer; here, "
             "running the rollout is the approval")
     say(f"wave {wave.name}: reviewing {', '.join(wave.environments)} (at most {wave.max_parallel} at once)")
+    roles = {env: None if reviewed else release.role_arn(env) for env in wave.environments}
     with routed():
         reviews = steps.run_all(wave.environments, wave.max_parallel,
-                                lambda env: steps.review(release.root, env, release.kind, release.digest, reviewed))
+                                lambda env: steps.review(release.root, env, release.kind, release.digest, reviewed,
+                                                         roles[env]))
     _show("change set review", reviews)
     failed = _failed(reviews)
     if failed:
@@ -224,7 +237,7 @@ def main(args: Namespace) -> int:
         f"{', '.join(envs)}; waves {' -> '.join(w.name for w in waves)}")
     data = manifest.read(root, kind, package.sha256) or manifest.new(package.sha256, runtime, architecture,
                                                                      code_key(package))
-    release = Release(root, kind, settings, package.sha256, data)
+    release = Release(root, kind, settings, package.sha256, data, getattr(args, "service_role", None))
     release.take(getattr(args, "manifests", None))
     run = {"waves": [w.name for w in waves], "by": manifest.who(), "commit": manifest.commit(root),
            "started_at": manifest.now(), "outcome": "running"}

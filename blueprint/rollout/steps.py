@@ -41,7 +41,8 @@ def _run(env: str, work: Callable[[], records.ReviewRecord | None]) -> Result:
     return Result(env, True, buffer.getvalue(), record=record)
 
 
-def review(root: Path, env: str, target: str, digest: str, reviewed: bool = False) -> Result:
+def review(root: Path, env: str, target: str, digest: str, reviewed: bool = False,
+           role_arn: str | None = None) -> Result:
     """`blueprint changeset --env ENV`, then a check that it reviewed the rollout's package.
 
     `reviewed`: no new change set; the one recorded already (CI: the pull request's review, downloaded
@@ -52,7 +53,8 @@ def review(root: Path, env: str, target: str, digest: str, reviewed: bool = Fals
             record = records.read_record(root, target, env)
             print(f"reviewed change set {record.change_set_name} ({record.reviewed_at}): {record.summary}")
         else:
-            changeset.main(Namespace(root=root, env=env, target=target, output="text", revert_drift=False))
+            changeset.main(Namespace(root=root, env=env, target=target, output="text", revert_drift=False,
+                                     role_arn=role_arn))
             if not review_record_path(root, target, env).exists():
                 return None  # no changes: the stack runs this template and this package already
             record = records.read_record(root, target, env)

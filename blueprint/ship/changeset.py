@@ -8,6 +8,7 @@ text and, under `previous_stacks`, in the JSON.
 """
 from __future__ import annotations
 
+import re
 import secrets
 import sys
 import time
@@ -51,9 +52,11 @@ def change_set_name(template_sha256: str) -> str:
 
 def create(cfn: Any, prepared: Prepared, source: dict[str, str], parameters: dict[str, str],
            exists: bool, package_sha256: str | None = None, revert_drift: bool = False,
-           rollback: dict[str, Any] | None = None) -> str:
+           rollback: dict[str, Any] | None = None, role_arn: str | None = None) -> str:
     """CreateChangeSet; returns its ARN. `revert_drift` makes an update's change set drift-aware; `rollback`
     is its RollbackConfiguration (blueprint.ship.guard), left out when None: an empty list would clear triggers.
+    `role_arn` is the service role CloudFormation acts with (CI's deploy roles hold no rights of their own);
+    without it CloudFormation keeps the role the stack already has, or uses the caller's credentials.
 
     DeploymentMode is sent only when asked for and only on an UPDATE: a stack not created yet has no
     drift, and an older CloudFormation endpoint need never see the parameter.
@@ -64,6 +67,8 @@ def create(cfn: Any, prepared: Prepared, source: dict[str, str], parameters: dic
     mode: dict[str, Any] = {"DeploymentMode": REVERT_DRIFT} if revert_drift and exists else {}
     if rollback is not None:
         mode["RollbackConfiguration"] = rollback
+    if role_arn:
+        mode["RoleARN"] = role_arn
     response = cfn.create_change_set(
         StackName=prepared.stack_name,
         ChangeSetName=change_set_name(prepared.template_sha256),
@@ -133,7 +138,7 @@ class Submitted:
 
 def submit(session: aws.Session, prepared: Prepared, parameters: dict[str, str], source: dict[str, str],
            package_sha256: str | None = None, revert_drift: bool = False,
-           guarded: Callable[[dict[str, Any] | None], Guard] | None = None) -> Submitted:
+           guarded: Callable[[dict[str, Any] | None], Guard] | None = None, role_arn: str | None = None) -> Submitted:
     """Create the change set, wait for it, and build its review (plan prediction included); `guarded`
     decides its rollback triggers from the stack as it is (blueprint.ship.guard.decide)."""
     import botocore.exceptions as bx
@@ -144,7 +149,7 @@ def submit(session: aws.Session, prepared: Prepared, parameters: dict[str, str],
     guard = guarded(stack) if guarded else None
     try:
         change_set_id = create(cfn, prepared, source, parameters, stack is not None, package_sha256, revert_drift,
-                               guard.configuration() if guard else None)
+                               guard.configuration() if guard else None, role_arn)
     except bx.ClientError as exc:
         # Some endpoints refuse an empty change set outright instead of creating a FAILED one.
         if not any(text in aws.error_message(exc) for text in NO_CHANGES):
@@ -239,6 +244,17 @@ def revert_drift_note(exists: bool, target_kind: str) -> str:
             "drifted properties back to the template's values; the changes marked (drifted: ...) are those")
 
 
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+
+
+def service_role(role_arn: str | None) -> str | None:
+    """--role-arn, checked before anything is uploaded: CloudFormation would refuse a malformed one late."""
+    if role_arn is not None and not ROLE_ARN.fullmatch(role_arn):
+        raise UserError(f"--role-arn: {role_arn!r} is not an IAM role's ARN (expected "
+                        "arn:aws:iam::ACCOUNT_ID:role/NAME, e.g. the account stack's role blueprint-cloudformation)")
+    return role_arn
+
+
 def main(args: Namespace) -> int:
     """`blueprint changeset --env E`: upload, create the change set, print and record its review.
 
@@ -246,11 +262,12 @@ def main(args: Namespace) -> int:
     previous review named, which must not happen under a deploy running that change set.
     """
     root, env, kind = Path(args.root), args.env, args.target
+    role_arn = service_role(getattr(args, "role_arn", None))
     with lock.env_stack(root, kind, env, "changeset"):
-        return _changeset(args, root, env, kind)
+        return _changeset(args, root, env, kind, role_arn)
 
 
-def _changeset(args: Namespace, root: Path, env: str, kind: str) -> int:
+def _changeset(args: Namespace, root: Path, env: str, kind: str, role_arn: str | None) -> int:
     # With --output json, stdout carries only the review's JSON; notes go to stderr.
     out = sys.stderr if args.output == "json" else sys.stdout
     prepared = prepare(root, env)
@@ -273,7 +290,7 @@ def _changeset(args: Namespace, root: Path, env: str, kind: str) -> int:
             source = template_source(s3, bucket, prepared, session.target.kind)
             scale = aws.local_time_scale(root) if session.target.kind == "local" else 1.0
             done = submit(session, prepared, {"ArtifactBucket": bucket, "CodeKey": code_key}, source, package.sha256,
-                          revert, lambda stack: guards.decide(session, prepared.settings, stack, scale))
+                          revert, lambda stack: guards.decide(session, prepared.settings, stack, scale), role_arn)
             if done.no_changes and done.stack is not None:
                 protect(cfn, done.stack, prepared.settings, session.target.kind, out)
             creates = not done.exists and not done.no_changes

@@ -91,3 +91,25 @@ def test_revert_drift_needs_an_sdk_that_has_it_and_says_what_it_did(monkeypatch)
     assert "the local AWS ignores it" in changeset.revert_drift_note(True, "local")
     assert "DeploymentMode=REVERT_DRIFT" in changeset.revert_drift_note(True, "aws")
     assert "does not exist yet" in changeset.revert_drift_note(False, "aws")
+
+
+def test_the_service_role_is_sent_only_when_given(project):
+    assert cli.main(["--root", str(project), "render"]) == 0
+    prepared = prepare(project, "dev", with_package=False)
+    cfn, stub = stubbed()
+    role = "arn:aws:iam::123456789012:role/blueprint-cloudformation"
+    _stub_create(stub, "UPDATE", RoleARN=role)
+    changeset.create(cfn, prepared, {"TemplateBody": "x"}, {}, True, role_arn=role)
+    _stub_create(stub, "UPDATE")  # none given: CloudFormation keeps the stack's role
+    changeset.create(cfn, prepared, {"TemplateBody": "x"}, {}, True)
+    stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("bad", ["blueprint-cloudformation", "arn:aws:iam::12345:role/x",
+                                 "arn:aws:iam::123456789012:user/x", "arn:aws:iam::123456789012:role/"])
+def test_a_malformed_role_arn_is_refused_before_anything_is_uploaded(project, capsys, bad):
+    assert cli.main(["--root", str(project), "changeset", "--env", "dev", "--target", "local",
+                     "--role-arn", bad]) == 2
+    err = capsys.readouterr().err
+    assert f"--role-arn: {bad!r} is not an IAM role's ARN" in err and "Traceback" not in err
+    assert not (project / ".blueprint" / "local").exists()
