@@ -43,7 +43,7 @@ def _project(tmp_path_factory: pytest.TempPathFactory, name: str) -> Project:
 @pytest.fixture(scope="module")
 def released(tmp_path_factory):
     project = _project(tmp_path_factory, "rollout")
-    run = project.run("rollout")
+    run = project.run("rollout", "--service-role", "blueprint-cloudformation")
     yield project, run
     local.stop(project.root / ".blueprint")
 
@@ -80,6 +80,15 @@ def test_one_digest_reaches_dev_then_staging_then_prod(released):
     order = [run.out.index(f"wave {w}: executing") for w in ("dev", "staging", "prod")]
     assert order == sorted(order)
     assert run.out.count("rollout: package handler/") == 1  # built once
+
+
+def test_every_stack_acts_with_the_service_role_of_its_account(released):
+    project, run = released
+    assert run.code == 0, run.text
+    account = project.client("sts").get_caller_identity()["Account"]
+    for env in ("dev", "staging", "prod"):
+        stack = project.client("cloudformation").describe_stacks(StackName=f"items-{env}")["Stacks"][0]
+        assert stack.get("RoleARN") == f"arn:aws:iam::{account}:role/blueprint-cloudformation", env
 
 
 def test_the_manifest_is_in_the_state_folder_and_the_artifacts_bucket(released):
