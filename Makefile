@@ -10,11 +10,15 @@ ENV ?=
 TARGET ?= aws
 ALLOW_REPLACE ?=
 OUTPUT ?= text
+ACCEPT_DRIFT ?=
+REVERT_DRIFT ?=
+# A yes/no make variable (ACCEPT_DRIFT=1, REVERT_DRIFT=yes, ...) as the flag it stands for, or nothing.
+flag = $(if $(filter 1 y Y yes Yes YES true True TRUE on On ON,$(strip $(1))),$(2),)
 ENV_FLAG = $(if $(ENV),--env $(ENV),)
 NEED_ENV = $(if $(ENV),,$(error ENV is required, e.g. make $@ ENV=dev))
 
 .PHONY: help install render validate lint check-generated cfn-lint checkov test unit integration \
-        package bootstrap plan changeset deploy status outputs destroy local-up local-down serve demo \
+        package bootstrap plan changeset deploy drift status outputs destroy local-up local-down serve demo \
         bench bench-render bench-handler bench-deploy bench-api docs clean
 
 help: ## this list
@@ -49,7 +53,7 @@ check-generated: $(VENV)/.installed ## fail when generated/ differs from a fresh
 	@$(BP) render --check
 
 cfn-lint: $(VENV)/.installed
-	$(VENV)/bin/cfn-lint generated/*/template.yaml
+	$(VENV)/bin/cfn-lint generated/*/template.yaml --append-rules lint/rules
 
 checkov: $(TOOLS)/.installed
 	$(TOOLS)/bin/checkov -d generated --framework cloudformation --skip-download --compact --quiet
@@ -82,13 +86,17 @@ plan: $(VENV)/.installed ## offline diff against the deployed stack, with replac
 	$(NEED_ENV)
 	@$(BP) plan --env $(ENV) --target $(TARGET) --output $(OUTPUT)
 
-changeset: $(VENV)/.installed ## create the change set for ENV and print its review
+changeset: $(VENV)/.installed ## create the change set for ENV and print its review (REVERT_DRIFT=1: drift-aware)
 	$(NEED_ENV)
-	@$(BP) changeset --env $(ENV) --target $(TARGET) --output $(OUTPUT)
+	@$(BP) changeset --env $(ENV) --target $(TARGET) --output $(OUTPUT) $(call flag,$(REVERT_DRIFT),--revert-drift)
 
-deploy: $(VENV)/.installed ## execute the reviewed change set for ENV (ALLOW_REPLACE=Table to allow that)
+deploy: $(VENV)/.installed ## execute the reviewed change set for ENV (ALLOW_REPLACE=Table, ACCEPT_DRIFT=1)
 	$(NEED_ENV)
-	@$(BP) deploy --env $(ENV) --target $(TARGET) --output $(OUTPUT) $(foreach id,$(subst $(comma), ,$(ALLOW_REPLACE)),--allow-replace $(id))
+	@$(BP) deploy --env $(ENV) --target $(TARGET) --output $(OUTPUT) $(call flag,$(ACCEPT_DRIFT),--accept-drift) $(foreach id,$(subst $(comma), ,$(ALLOW_REPLACE)),--allow-replace $(id))
+
+drift: $(VENV)/.installed ## detect ENV's drift: each drifted property, expected -> actual; exit 1 when drifted
+	$(NEED_ENV)
+	@$(BP) drift --env $(ENV) --target $(TARGET) --output $(OUTPUT)
 
 status outputs destroy: $(VENV)/.installed ## stack status, outputs, or delete (refused for protected stacks) for ENV
 	$(NEED_ENV)

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("blueprint.ship.plan", "main"),
     "changeset": ("blueprint.ship.changeset", "main"),
     "deploy": ("blueprint.ship.deploy", "main"),
+    "drift": ("blueprint.ship.drift", "main"),
     "status": ("blueprint.ship.stack_commands", "status_main"),
     "outputs": ("blueprint.ship.stack_commands", "outputs_main"),
     "destroy": ("blueprint.ship.stack_commands", "destroy_main"),
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("plan", "offline diff of the rendered template against the deployed one, with replacement prediction"),
         ("changeset", "upload the package and template, create a change set and print its review"),
         ("deploy", "execute the reviewed change set, stream events, print outputs"),
+        ("drift", "detect drift: the stack's resources against its template; exit 0 in sync, 1 drifted"),
         ("status", "show the stack's status and last events"),
         ("outputs", "print the stack's outputs"),
         ("destroy", "delete a non-production stack"),
@@ -99,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
         if name in ("deploy", "bootstrap"):
             p.add_argument("--allow-replace", action="append", default=[], metavar="LOGICAL_ID",
                            help="allow replacing or removing this stateful resource (repeatable)")
+        if name == "deploy":
+            p.add_argument("--accept-drift", action="store_true",
+                           help="on a protected environment, execute even though the stack drifted (overwriting the "
+                                "drift of the resources the change set modifies)")
+        if name == "changeset":
+            p.add_argument("--revert-drift", action="store_true",
+                           help="a drift-aware change set (DeploymentMode REVERT_DRIFT): it also puts drifted "
+                                "properties back to the template's values (the local AWS ignores it)")
         if name == "destroy":
             p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 

@@ -1,4 +1,4 @@
-"""The failures the CLI turns into exit codes: bad input (2), a failed deploy or a guard's refusal (1)."""
+"""The failures the CLI turns into exit codes: bad input (2), a failed deploy, a guard's refusal or drift (1)."""
 
 
 class UserError(Exception):
@@ -23,3 +23,9 @@ class Refused(DeployFailed):
     """A guard refused to go on (a lock held, a dangerous replacement, drift, a quota): nothing was changed."""
 
     prefix = "refused: "
+
+
+class Drifted(DeployFailed):
+    """`blueprint drift` found resources that differ from the stack's template. Exit code 1."""
+
+    prefix = "drift: "

@@ -7,6 +7,7 @@ from blueprint.cfn import loader, refs
 from blueprint.errors import UserError
 
 TEMPLATE_S3_LIMIT = 1_000_000  # CloudFormation's largest template, even through S3
+RESOURCES_LIMIT, OUTPUTS_LIMIT = 500, 200  # CloudFormation's per-template quotas (the spec's rules keep to them)
 
 
 def check(text: str, name: str) -> dict[str, Any]:
@@ -18,6 +19,9 @@ def check(text: str, name: str) -> dict[str, Any]:
     problems = list(_reference_problems(template))
     if len(text.encode()) > TEMPLATE_S3_LIMIT:
         problems.append(f"template is {len(text.encode())} bytes, over CloudFormation's {TEMPLATE_S3_LIMIT}")
+    for section, limit in (("Resources", RESOURCES_LIMIT), ("Outputs", OUTPUTS_LIMIT)):
+        if isinstance(template.get(section), dict) and len(template[section]) > limit:
+            problems.append(f"{len(template[section])} {section.lower()}, over CloudFormation's {limit}")
     if problems:
         raise UserError(f"{name}: " + "; ".join(problems) + " (a bug in templates/)")
     return template

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from blueprint.render.alarms import alarms_context
 from blueprint.spec.model import Spec, path_name, path_prefixes
 
 # One JSON object per request in the access-log group; `blueprint serve` writes the same.
@@ -28,6 +29,25 @@ ACCESS_LOG_FORMAT = {
     "errorType": "$context.error.responseType",
     "xrayTraceId": "$context.xrayTraceId",
 }
+
+
+@dataclass(frozen=True)
+class Retention:
+    """A resource's DeletionPolicy and UpdateReplacePolicy.
+
+    Kept resources use RetainExceptOnCreate on delete: like Retain, except that the operation which
+    created the resource deletes it when it rolls back, so a failed first create of a protected
+    environment leaves no fixed-name table, queue or log group behind to block the retry. The
+    attribute is valid only as a DeletionPolicy (cfn-lint E3036 refuses it as UpdateReplacePolicy),
+    so replacement keeps plain Retain. docs/real-account.md, item 1.
+    """
+
+    deletion: str
+    update_replace: str
+
+
+KEPT = Retention("RetainExceptOnCreate", "Retain")
+DELETED = Retention("Delete", "Delete")
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,10 @@ def api_resources(spec: Spec) -> list[ApiResource]:
     return out
 
 
+# API Gateway's own answers that carry CORS headers (G1): (logical id, ResponseType).
+GATEWAY_RESPONSES = (("GatewayResponseDefault4XX", "DEFAULT_4XX"), ("GatewayResponseDefault5XX", "DEFAULT_5XX"))
+
+
 def gateway_origin(spec: Spec) -> str:
     """The Access-Control-Allow-Origin of the gateway's own answers (403, 429, 5XX).
 
@@ -90,6 +114,27 @@ def preflight_origin_vtl(spec: Spec) -> str:
         "#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)",
         "#end",
     ]) + "\n"
+
+
+@dataclass(frozen=True)
+class LambdaLogLevels:
+    """The function's LoggingConfig levels, in Lambda's names, for the spec's Python level."""
+
+    application: str  # TRACE | DEBUG | INFO | WARN | ERROR | FATAL
+    system: str  # DEBUG | INFO | WARN: the platform's START/END/REPORT lines are INFO
+
+
+# Python's level names -> Lambda's (Powertools maps them back the same way: WARN is WARNING).
+APPLICATION_LOG_LEVEL = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR"}
+# Lambda's system log has no ERROR: WARN is its quietest level.
+SYSTEM_LOG_LEVEL = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "WARN"}
+
+
+def lambda_log_levels(spec: Spec) -> LambdaLogLevels:
+    """Lambda's log levels for the spec's: with JSON logs and no ApplicationLogLevel, Lambda runs at INFO
+    and Powertools follows Lambda's AWS_LAMBDA_LOG_LEVEL over the spec's POWERTOOLS_LOG_LEVEL."""
+    level = spec.function.log_level
+    return LambdaLogLevels(APPLICATION_LOG_LEVEL[level], SYSTEM_LOG_LEVEL[level])
 
 
 def names(spec: Spec) -> dict[str, str]:
@@ -130,6 +175,30 @@ def log_groups(spec: Spec) -> list[tuple[str, str | None]]:
     return groups
 
 
+@dataclass(frozen=True)
+class WafBody:
+    """How the web ACL treats request bodies, from the largest the handler accepts."""
+
+    count_size_rule: bool  # override the common rule set's SizeRestrictions_BODY (8 KB) to Count
+    inspection_limit: str | None  # API Gateway's DefaultSizeInspectionLimit above its 16 KB default
+
+
+WAF_SIZE_RULE_BYTES = 8 * 1024  # SizeRestrictions_BODY blocks bodies over 8 KB, whatever is inspected
+WAF_DEFAULT_INSPECTION_BYTES = 16 * 1024  # what API Gateway forwards to WAF by default
+WAF_INSPECTION_LIMITS = (16, 32, 48, 64)  # KB: the DefaultSizeInspectionLimit values WAF offers
+
+
+def waf_body(spec: Spec) -> WafBody:
+    """The web ACL's body handling: count, not block, the 8 KB rule when the handler takes more, and
+    have API Gateway forward the whole accepted body (the smallest limit that holds it) when it is
+    over 16 KB. Above 64 KB WAF cannot inspect it at all: rules/waf_inspects_body.py refuses that."""
+    size = spec.function.max_body_bytes
+    limit = None
+    if size > WAF_DEFAULT_INSPECTION_BYTES:
+        limit = next((f"KB_{kb}" for kb in WAF_INSPECTION_LIMITS if kb * 1024 >= size), f"KB_{WAF_INSPECTION_LIMITS[-1]}")
+    return WafBody(count_size_rule=size > WAF_SIZE_RULE_BYTES, inspection_limit=limit)
+
+
 def stage_checkov_skips(spec: Spec) -> list[tuple[str, str]]:
     """The checkov checks the stage skips by decision, each with its reason."""
     skips = []
@@ -147,11 +216,15 @@ def template_context(spec: Spec) -> dict[str, Any]:
     return {
         "spec": spec, "names": names(spec), "subnets": subnets(spec),
         "resources": api_resources(spec), "tags": spec.all_tags,
-        "stack_retain": "Retain" if spec.protected else "Delete",
-        "table_retain": "Retain" if spec.table.retain_on_delete else "Delete",
+        "stack_retain": KEPT if spec.protected else DELETED,
+        "table_retain": KEPT if spec.table.retain_on_delete else DELETED,
         "preflight_vtl": preflight_origin_vtl(spec),
         "gateway_origin": gateway_origin(spec),
+        "gateway_responses": GATEWAY_RESPONSES,
         "access_log_format": ACCESS_LOG_FORMAT,
         "stage_skips": stage_checkov_skips(spec),
+        "waf_body": waf_body(spec),
         "log_groups": log_groups(spec),
+        "lambda_log_levels": lambda_log_levels(spec),
+        **alarms_context(spec),
     }

@@ -5,12 +5,14 @@
   aws            the one place sessions and clients are made; AWS's errors as messages for people
   upload         the artifacts bucket, the package and large templates in S3
   stacks         the one stack lookup, whether a stack can take a change set, poll pacing
-  changeset      create, wait, describe, review; the `changeset` command
+  concurrency    reserved concurrency against the account's Lambda quota, before a change set
+  changeset      create, wait, describe, review; the `changeset` command (--revert-drift: drift-aware)
   review         the review as data (change set or plan); report prints it (text, JSON)
   records        what a review leaves for its deploy (.blueprint/<target>/<env>/), and the outputs file
   protect        a protected stack's policy and termination protection
   events         a stack operation's events followed to its end
   execute        the replacement guard, then ExecuteChangeSet, followed
+  drift          drift detection, its table (text, JSON); the `drift` command and deploy's guard
   deploy         the `deploy` command: exactly the reviewed change set, or a refusal
   bootstrap      the `bootstrap` command (the per-account stack)
   plan           the `plan` command (offline diff)

@@ -19,15 +19,16 @@ from typing import Any
 
 from blueprint.cfn import loader
 from blueprint.cfn.diff import diff_templates
-from blueprint.errors import DeployFailed
-from blueprint.ship import aws, lock, records, report
+from blueprint.errors import DeployFailed, UserError
+from blueprint.ship import aws, concurrency, lock, records, report
 from blueprint.ship.prepare import Prepared, prepare
 from blueprint.ship.protect import protect
 from blueprint.ship.review import Review, from_change_set, summary_line
 from blueprint.ship.stacks import (CHANGE_SET_POLL_MAX_S, CHANGE_SET_TIMEOUT_S, environment_stacks, existing_stack,
-                                   poll_delays, stack_version)
+                                   poll_delays, stack_description, stack_version)
 from blueprint.ship.upload import bootstrap_bucket, template_source, upload_package
 
+REVERT_DRIFT = "REVERT_DRIFT"  # CreateChangeSet's DeploymentMode for a drift-aware change set
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 NAMED_IAM_PROPERTIES = {
     "AWS::IAM::Role": "RoleName", "AWS::IAM::User": "UserName", "AWS::IAM::Group": "GroupName",
@@ -48,11 +49,16 @@ def change_set_name(template_sha256: str) -> str:
 
 
 def create(cfn: Any, prepared: Prepared, source: dict[str, str], parameters: dict[str, str],
-           exists: bool, package_sha256: str | None = None) -> str:
-    """CreateChangeSet; returns its ARN."""
+           exists: bool, package_sha256: str | None = None, revert_drift: bool = False) -> str:
+    """CreateChangeSet; returns its ARN. `revert_drift` makes an update's change set drift-aware.
+
+    DeploymentMode is sent only when asked for and only on an UPDATE: a stack not created yet has no
+    drift, and an older CloudFormation endpoint need never see the parameter.
+    """
     description = f"blueprint: template sha256 {prepared.template_sha256[:16]}"
     if package_sha256:
         description += f", package sha256 {package_sha256[:16]}"
+    mode = {"DeploymentMode": REVERT_DRIFT} if revert_drift and exists else {}
     response = cfn.create_change_set(
         StackName=prepared.stack_name,
         ChangeSetName=change_set_name(prepared.template_sha256),
@@ -62,6 +68,7 @@ def create(cfn: Any, prepared: Prepared, source: dict[str, str], parameters: dic
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Tags=[{"Key": k, "Value": v} for k, v in sorted(prepared.tags.items())],
         IncludeNestedStacks=False,
+        **mode,
         **source,
     )
     return response["Id"]
@@ -119,7 +126,7 @@ class Submitted:
 
 
 def submit(session: aws.Session, prepared: Prepared, parameters: dict[str, str], source: dict[str, str],
-           package_sha256: str | None = None) -> Submitted:
+           package_sha256: str | None = None, revert_drift: bool = False) -> Submitted:
     """Create the change set, wait for it, and build its review (plan prediction included)."""
     import botocore.exceptions as bx
 
@@ -127,7 +134,7 @@ def submit(session: aws.Session, prepared: Prepared, parameters: dict[str, str],
     stack = existing_stack(cfn, prepared.stack_name, prepared.env, session.target.kind, prepared.bootstrap)
     old_template = template_of(cfn, stack)
     try:
-        change_set_id = create(cfn, prepared, source, parameters, stack is not None, package_sha256)
+        change_set_id = create(cfn, prepared, source, parameters, stack is not None, package_sha256, revert_drift)
     except bx.ClientError as exc:
         # Some endpoints refuse an empty change set outright instead of creating a FAILED one.
         if not any(text in aws.error_message(exc) for text in NO_CHANGES):
@@ -200,6 +207,28 @@ def discard_change_set(cfn: Any, record: records.ReviewRecord, region: str) -> N
         pass  # the local AWS answers HTTP 500 for a change set it no longer has
 
 
+def check_revert_drift(cfn: Any) -> None:
+    """UserError when the installed SDK cannot send DeploymentMode (botocore before drift-aware change sets)."""
+    import botocore
+
+    members = cfn.meta.service_model.operation_model("CreateChangeSet").input_shape.members
+    if "DeploymentMode" not in members:
+        raise UserError(f"--revert-drift needs CreateChangeSet's DeploymentMode, which botocore {botocore.__version__} "
+                        "does not have: run `make install` (requirements/dev.txt pins one that has it)")
+
+
+def revert_drift_note(exists: bool, target_kind: str) -> str:
+    """What --revert-drift did: a drift-aware change set, or why it is an ordinary one."""
+    if not exists:
+        return "note: --revert-drift: the stack does not exist yet, so it has no drift; this is an ordinary change set"
+    if target_kind == "local":
+        return ("note: --revert-drift: DeploymentMode=REVERT_DRIFT was sent, but the local AWS ignores it: this is an "
+                "ordinary change set here, and drift is put back only where the template changes a property. On AWS "
+                "the change set also puts every drifted property back to the template's value")
+    return ("note: --revert-drift: a drift-aware change set (DeploymentMode=REVERT_DRIFT): executing it also puts "
+            "drifted properties back to the template's values; the changes marked (drifted: ...) are those")
+
+
 def main(args: Namespace) -> int:
     """`blueprint changeset --env E`: upload, create the change set, print and record its review.
 
@@ -223,17 +252,25 @@ def _changeset(args: Namespace, root: Path, env: str, kind: str) -> int:
             cfn, s3 = session.client("cloudformation"), session.client("s3")
             if previous:
                 discard_change_set(cfn, previous, session.target.region)
+            revert = bool(getattr(args, "revert_drift", False))
+            if revert:
+                check_revert_drift(cfn)
+            # Before anything is uploaded or created: a reservation Lambda would refuse fails the create late.
+            concurrency.check(session, prepared.template, stack_description(cfn, prepared.stack_name), env, out)
             bucket = bootstrap_bucket(cfn, prepared, session.target.kind)
             package = prepared.package()
             code_key = upload_package(package, s3, bucket)
             source = template_source(s3, bucket, prepared, session.target.kind)
-            done = submit(session, prepared, {"ArtifactBucket": bucket, "CodeKey": code_key}, source, package.sha256)
+            done = submit(session, prepared, {"ArtifactBucket": bucket, "CodeKey": code_key}, source, package.sha256,
+                          revert)
             if done.no_changes and done.stack is not None:
                 protect(cfn, done.stack, prepared.settings, session.target.kind, out)
             creates = not done.exists and not done.no_changes
             previous = previous_stacks(cfn, prepared, session.target.kind) if creates else []
     finally:
         prepared.settle()
+    if revert:
+        print(revert_drift_note(done.exists, session.target.kind), file=out)
     if done.no_changes:
         if args.output == "json":
             report.emit(done.review, "json", {"previous_stacks": previous})

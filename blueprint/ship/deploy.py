@@ -1,10 +1,11 @@
 """`blueprint deploy`: execute exactly the reviewed change set, after checking it is still what was reviewed.
 
 Refused: a record of another target, a template or package changed since the review, a change set
-that is gone, obsolete or followed by a newer review, a stack another command holds the lock of, and
-a stateful resource replaced or removed without `--allow-replace` (decided from the described change
-set itself, not from the record). A spec file edited since the review but not rendered is a warning:
-the reviewed template is what runs, and the warning says how to review the new spec.
+that is gone, obsolete or followed by a newer review, a stack another command holds the lock of, a
+stateful resource replaced or removed without `--allow-replace` (decided from the described change
+set itself, not from the record), and, on a protected environment, a stack that drifted without
+`--accept-drift` (blueprint.ship.drift). A spec file edited since the review but not rendered is a
+warning: the reviewed template is what runs, and the warning says how to review the new spec.
 """
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from typing import Any
 
 from blueprint.cfn import loader
 from blueprint.errors import UserError
-from blueprint.ship import aws, lock, records
-from blueprint.ship.changeset import review_of, template_of
+from blueprint.ship import aws, drift, lock, records
+from blueprint.ship.changeset import REVERT_DRIFT, review_of, template_of
 from blueprint.ship.execute import check_dangerous, execute
 from blueprint.ship.package import build_package, package_dir
 from blueprint.ship.prepare import file_sha256, sha256_text
 from blueprint.ship.protect import protect
+from blueprint.ship.review import Review
 from blueprint.ship.stack_commands import outputs_of, show_outputs
 from blueprint.ship.stacks import stack_description, stack_version
 from blueprint.state import review_record_path
@@ -110,6 +112,25 @@ def check_available(cfn: Any, record: records.ReviewRecord, env: str) -> tuple[d
     return stack, described
 
 
+def check_drift(cfn: Any, stack: dict[str, Any], described: dict[str, Any], review: Review, accepted: bool,
+                env: str, kind: str) -> None:
+    """A protected environment's guard: refuse (Refused) to execute over drift unless it was accepted.
+
+    A drift-aware change set (--revert-drift) was reviewed as putting the drift back, so it is not
+    checked again; unprotected environments are not checked at all (`make drift` looks when asked).
+    """
+    name = described.get("ChangeSetName") or review.change_set_name
+    if described.get("DeploymentMode") == REVERT_DRIFT:
+        print(f"drift: change set {name} is drift-aware (REVERT_DRIFT): it puts drifted resources back as reviewed")
+        return
+    if accepted:
+        print("drift: not checked (--accept-drift): this deploy overwrites any drift of the resources it modifies")
+        return
+    changed = [c.logical_id for c in review.changes if c.action in ("Modify", "Remove")]
+    drift.guard(cfn, stack, review.target, env, kind, name or "?", changed)
+    print(f"drift: none on {review.stack_name} (checked before executing on a protected environment)", flush=True)
+
+
 def main(args: Namespace) -> int:
     """`blueprint deploy --env E [--allow-replace ID ...]`, holding the environment's stack lock throughout:
     two deploys of one review must not both read the record and execute its change set."""
@@ -136,6 +157,8 @@ def _deploy(args: Namespace, root: Path, env: str, kind: str) -> int:
         old_template = None if record.create else template_of(cfn, before)
         review = review_of(cfn, described, old_template, new_template, session.target.describe(), env)
         check_dangerous(review, args.allow_replace or [], env)
+        if settings.termination_protection and not record.create:  # a new stack has nothing to drift
+            check_drift(cfn, before, described, review, bool(getattr(args, "accept_drift", False)), env, kind)
         if not record.create:
             protect(cfn, before, settings, session.target.kind)  # before executing: the policy governs this update
         print(f"executing change set {record.change_set_name} on {record.stack_name} "

@@ -23,6 +23,7 @@ from blueprint.ship.review import STATEFUL_TYPES, Change, Review, counts, summar
 VALUE_WIDTH = 300
 NAMES_WIDTH = 110  # the names of the resources a folded line is on wrap at this width
 FOLD_MIN = 2  # the same line on this many resources is printed once
+DRIFTED = ("MODIFIED", "DELETED")  # a resource's drift statuses that a drift-aware change set puts back
 
 
 def replacement_text(change: Change) -> str:
@@ -184,6 +185,8 @@ def format_text(review: Review, arrow: str = "→") -> str:
     lines.append(f"  {'Action':<8}{'Logical id':<{width_id + 2}}{'Type':<{width_type + 2}}Replacement")
     for c, entries in zip(review.changes, own):
         mark = "  !! DANGEROUS" if c.dangerous else ""
+        if c.drift_status in DRIFTED:  # a drift-aware change set: this change also overwrites drift
+            mark += f"  (drifted: {c.drift_status})"
         lines.append(f"  {c.action:<8}{c.logical_id:<{width_id + 2}}{c.type:<{width_type + 2}}"
                      f"{replacement_text(c)}{mark}")
         lines.extend(f"      {text}" if n == 0 else f"        {text}"
@@ -212,7 +215,10 @@ def _heading(review: Review) -> str:
         return (f"Plan for stack {review.stack_name} ({review.target}): the rendered template against {against}; "
                 "a new handler package shows only in a change set")
     action = "update" if review.stack_exists else "create"
-    return f"Change set {review.change_set_name} to {action} stack {review.stack_name} ({review.target})"
+    heading = f"Change set {review.change_set_name} to {action} stack {review.stack_name} ({review.target})"
+    if review.deployment_mode:
+        heading += f", drift-aware ({review.deployment_mode}; the stack is {review.stack_drift_status or 'UNKNOWN'})"
+    return heading
 
 
 # --- JSON ---------------------------------------------------------------------------------------
@@ -242,8 +248,10 @@ def to_json(review: Review) -> dict[str, Any]:
         "changes": [{
             "action": c.action, "logical_id": c.logical_id, "type": c.type, "physical_id": c.physical_id,
             "replacement": c.replacement, "predicted_replacement": c.predicted, "dangerous": c.dangerous,
-            "properties": [_property_json(p) for p in c.properties],
+            "properties": [_property_json(p) for p in c.properties], "drift_status": c.drift_status,
         } for c in review.changes],
+        "deployment_mode": review.deployment_mode,
+        "stack_drift_status": review.stack_drift_status,
         "folded": [{"lines": g.lines, "logical_ids": g.logical_ids} for g in fold(review.changes)[0]],
         "dangerous": review.dangerous,
         "summary": counts(review.changes),

@@ -34,6 +34,7 @@ class Change:
     predicted: str | None = None  # what the provider schemas say (None: no schema, unknown)
     physical_id: str | None = None
     properties: list[PropertyChange] = field(default_factory=list)
+    drift_status: str | None = None  # a drift-aware change set's ResourceDriftStatus (MODIFIED, DELETED, ...)
 
     @property
     def effective_replacement(self) -> str | None:
@@ -68,6 +69,8 @@ class Review:
     stack_exists: bool = True
     status_reason: str | None = None
     env: str | None = None  # names the environment in the advice it prints
+    deployment_mode: str | None = None  # REVERT_DRIFT for a drift-aware change set
+    stack_drift_status: str | None = None  # the stack's drift as a drift-aware change set found it
 
     @property
     def dangerous(self) -> list[str]:
@@ -166,9 +169,10 @@ def from_change_set(stack_name: str, target: str, described: dict[str, Any], dif
             action=action, logical_id=rc["LogicalResourceId"], type=rc.get("ResourceType", ""),
             replacement=rc.get("Replacement") if action == "Modify" else None,
             predicted=diff.predicted_replacement if diff and action == "Modify" else None,
-            physical_id=rc.get("PhysicalResourceId"), properties=props))
+            physical_id=rc.get("PhysicalResourceId"), properties=props, drift_status=rc.get("ResourceDriftStatus")))
     return Review("change set", stack_name, target, changes, described.get("ChangeSetName"),
-                  described.get("ChangeSetId"), stack_exists, described.get("StatusReason"), env)
+                  described.get("ChangeSetId"), stack_exists, described.get("StatusReason"), env,
+                  described.get("DeploymentMode"), described.get("StackDriftStatus"))
 
 
 def from_plan(stack_name: str, target: str, diffs: list[ResourceDiff], stack_exists: bool,

@@ -14,6 +14,7 @@ class Network:
     vpc_cidr: str
     az_count: int
     flow_logs: bool
+    availability_zones: tuple[str, ...] = ()  # AZ IDs (use1-az1, ...), one per subnet; () = the region's first ones
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,44 @@ class Logs:
 
 
 @dataclass(frozen=True)
+class Evaluation:
+    period_seconds: int
+    evaluation_periods: int  # N
+    datapoints_to_alarm: int  # M of N
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    function_errors_percent: float
+    function_throttles: int
+    api_5xx_rate: float  # 0-1: the Average of 5XXError
+    api_latency_p99_ms: int
+    concurrency_percent: int  # of function.reserved_concurrency
+    table_throttles: int
+
+
+@dataclass(frozen=True)
+class Notify:
+    emails: tuple[str, ...]
+    https: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Alarms:
+    enabled: bool
+    dashboard: bool
+    monitoring_minutes: int
+    evaluation: Evaluation
+    thresholds: Thresholds
+    notify: Notify
+
+
+def alarms_enabled(data: dict[str, Any]) -> bool:
+    """alarms.enabled of merged spec data; left out, on where environment_tag is `production`."""
+    return data["alarms"].get("enabled", data.get("environment_tag") == "production")
+
+
+@dataclass(frozen=True)
 class Spec:
     env: str
     service: str
@@ -109,6 +148,7 @@ class Spec:
     function: Function
     api: Api
     logs: Logs
+    alarms: Alarms
     tags: tuple[tuple[str, str], ...]  # sorted by key; `Environment` is added by the templates
     description: str = ""
     account_id: str | None = None
@@ -138,7 +178,7 @@ def path_name(path: str) -> str:
 
 def from_data(env: str, data: dict[str, Any], files: list[str]) -> Spec:
     """Build the data classes from merged data that already passed the schema."""
-    t, f, a, n, lg = data["table"], data["function"], data["api"], data["network"], data["logs"]
+    t, f, a, n, lg, al = data["table"], data["function"], data["api"], data["network"], data["logs"], data["alarms"]
     return Spec(
         env=env,
         service=data["service"],
@@ -147,7 +187,8 @@ def from_data(env: str, data: dict[str, Any], files: list[str]) -> Spec:
         environment_tag=data.get("environment_tag", env),
         description=data.get("description", ""),
         account_id=data.get("account_id"),
-        network=Network(**n),
+        network=Network(vpc_cidr=n["vpc_cidr"], az_count=n["az_count"], flow_logs=n["flow_logs"],
+                        availability_zones=tuple(n.get("availability_zones", ()))),
         table=Table(
             read_capacity=t["read_capacity"], write_capacity=t["write_capacity"], ttl=Ttl(**t["ttl"]),
             point_in_time_recovery=t["point_in_time_recovery"], deletion_protection=t["deletion_protection"],
@@ -164,6 +205,11 @@ def from_data(env: str, data: dict[str, Any], files: list[str]) -> Spec:
             quota=Quota(**a["quota"]) if a.get("quota") else None,
         ),
         logs=Logs(**lg),
+        alarms=Alarms(
+            enabled=alarms_enabled(data), dashboard=al["dashboard"], monitoring_minutes=al["monitoring_minutes"],
+            evaluation=Evaluation(**al["evaluation"]), thresholds=Thresholds(**al["thresholds"]),
+            notify=Notify(tuple(al["notify"]["emails"]), tuple(al["notify"]["https"])),
+        ),
         tags=tuple(sorted((str(k), str(v)) for k, v in data["tags"].items())),
         files=tuple(files),
     )

@@ -82,6 +82,15 @@ def test_the_parse_back_check_catches_broken_references():
         check("Resources:\n  A:\n    Type: X\n  A:\n    Type: Y\n", "t.yaml")
 
 
+def test_the_parse_back_check_knows_cloudformations_template_quotas():
+    resources = "".join(f"  Q{i}:\n    Type: AWS::SQS::Queue\n" for i in range(501))
+    with pytest.raises(UserError, match="501 resources, over CloudFormation's 500"):
+        check("Resources:\n" + resources, "t.yaml")
+    outputs = "".join(f"  O{i}:\n    Value: x\n" for i in range(201))
+    with pytest.raises(UserError, match="201 outputs, over CloudFormation's 200"):
+        check("Resources:\n  Q:\n    Type: AWS::SQS::Queue\nOutputs:\n" + outputs, "t.yaml")
+
+
 def test_g4_a_changed_api_gets_a_new_deployment_and_an_unchanged_one_keeps_it():
     spec = dev_spec()
     before = loader.loads(render_environment(spec))
@@ -179,6 +188,18 @@ def spec_data(draw):
     if draw(st.booleans()):
         data["api"]["quota"] = {"limit": draw(st.integers(1, 10**9)), "period": draw(st.sampled_from(["DAY", "WEEK", "MONTH"]))}
     data["logs"]["retention_days"] = draw(st.sampled_from([1, 3, 7, 30, 365, 3653]))
+    n = draw(st.integers(1, 10))
+    data["alarms"].update(
+        enabled=draw(st.booleans()), dashboard=draw(st.booleans()), monitoring_minutes=draw(st.sampled_from([0, 10, 180])),
+        evaluation={"period_seconds": draw(st.sampled_from([60, 300])), "evaluation_periods": n,
+                    "datapoints_to_alarm": draw(st.integers(1, n))},
+        thresholds={"function_errors_percent": draw(st.sampled_from([0.5, 1, 5, 100])),
+                    "function_throttles": draw(st.integers(0, 1000)), "api_5xx_rate": draw(st.sampled_from([0, 0.001, 0.05, 1])),
+                    "api_latency_p99_ms": draw(st.integers(1, 29000)), "concurrency_percent": draw(st.integers(1, 100)),
+                    "table_throttles": draw(st.integers(0, 1000))},
+        notify={"emails": draw(st.lists(st.from_regex(r"[a-z]{1,8}@example\.com", fullmatch=True), max_size=3, unique=True)),
+                "https": draw(st.lists(st.from_regex(r"https://[a-z]{1,8}\.example\.com/[a-z?=&]{0,12}", fullmatch=True),
+                                       max_size=2, unique=True))})
     loaded = spec.LoadedSpec(env=draw(st.from_regex(r"[a-z][a-z0-9]{0,9}", fullmatch=True)), data=data, locations={},
                              files=["blueprint.yaml", "envs/x.yaml"])
     assume(problems(loaded) == [])
@@ -190,7 +211,9 @@ def lint():
     from cfnlint.api import ManualArgs, lint as cfn_lint
 
     def run(text: str) -> list[str]:
-        return [str(m) for m in cfn_lint(text, config=ManualArgs(regions=["us-east-1"]))]
+        # cfn-lint's rules and the project's own (lint/rules/, as `make lint` runs them)
+        return [str(m) for m in cfn_lint(text, config=ManualArgs(regions=["us-east-1"],
+                                                                 append_rules=[str(ROOT / "lint" / "rules")]))]
     return run
 
 

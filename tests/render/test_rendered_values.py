@@ -158,13 +158,16 @@ def _prefixes(path):
 # --- the longest names and the fullest spec fit AWS's limits ---------------------------------------
 
 def every_switch_on(**changes):
-    """dev with autoscaling, WAF, flow logs and a quota on, 4 AZs: every resource the templates can make."""
+    """dev with autoscaling, WAF, flow logs, a quota, alarms (two subscriptions) and the dashboard on, 4 AZs:
+    every resource the templates can make."""
     s = dev_spec()
-    from blueprint.spec.model import Autoscaling, Quota
+    from blueprint.spec.model import Autoscaling, Notify, Quota
     s = dataclasses.replace(
         s, network=dataclasses.replace(s.network, az_count=4, flow_logs=True),
         table=dataclasses.replace(s.table, autoscaling=Autoscaling(100, 100, 70)),
-        api=dataclasses.replace(s.api, waf=True, quota=Quota(1000, "DAY")))
+        api=dataclasses.replace(s.api, waf=True, quota=Quota(1000, "DAY")),
+        alarms=dataclasses.replace(s.alarms, enabled=True, dashboard=True,
+                                   notify=Notify(("oncall@example.com",), ("https://hooks.example.com/alarms",))))
     return dataclasses.replace(s, **changes)
 
 
@@ -193,6 +196,12 @@ NAME_LIMITS = {
     ("AWS::EC2::SecurityGroup", "GroupDescription"): (255, r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*"),
     ("AWS::Lambda::Function", "Description"): (256, r".*"),
     ("AWS::IAM::Role", "Description"): (1000, r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"),
+    ("AWS::CloudWatch::Alarm", "AlarmName"): (255, r"[\x20-\x7E]+"),
+    ("AWS::CloudWatch::CompositeAlarm", "AlarmName"): (255, r"[\x20-\x7E]+"),
+    ("AWS::CloudWatch::Alarm", "AlarmDescription"): (1024, r".*"),
+    ("AWS::CloudWatch::Dashboard", "DashboardName"): (255, r"[A-Za-z0-9_-]+"),
+    ("AWS::SNS::Topic", "TopicName"): (256, r"[A-Za-z0-9_-]+"),
+    ("AWS::SNS::Topic", "DisplayName"): (100, r".*"),
 }
 
 
@@ -216,7 +225,7 @@ def test_the_longest_names_fit_every_documented_name_limit(switches):
                     assert regex.search(declared["pattern"].replace("\\Z", "$"), value), (lid, prop, value)
         if res["Type"] == "AWS::Logs::LogGroup" and lid == "WafLogGroup":
             assert res["Properties"]["LogGroupName"].startswith("aws-waf-logs-")
-    assert len(checked) >= 9 + switches
+    assert len(checked) >= 9 + 7 * switches
 
 
 def test_the_fullest_spec_keeps_the_function_environment_under_lambdas_4_kb():
@@ -240,8 +249,9 @@ def test_the_fixed_part_of_the_template_is_what_the_resource_rule_counts():
     s = every_switch_on()
     s = dataclasses.replace(s, api=dataclasses.replace(s.api, routes=(Route("/items", ("GET",)),)))
     t = loader.loads(render_environment(s))
-    api_kinds = {"AWS::ApiGateway::Resource", "AWS::ApiGateway::Method"}
-    assert sum(1 for r in t["Resources"].values() if r["Type"] not in api_kinds) == api_fits_quotas.FIXED_RESOURCES
+    variable = {"AWS::ApiGateway::Resource", "AWS::ApiGateway::Method", "AWS::SNS::Subscription"}  # counted from the spec
+    assert sum(1 for r in t["Resources"].values() if r["Type"] not in variable) == api_fits_quotas.FIXED_RESOURCES
+    assert len([r for r in t["Resources"].values() if r["Type"] == "AWS::SNS::Subscription"]) == 2
 
 
 def test_the_schema_file_stays_standard_json_schema():

@@ -7,7 +7,12 @@ commit, and say in it what changed.
 
 Changed since: the DynamoDB gateway endpoint (and, in prod, the two scalable targets) carry the
 tags, as every taggable resource must (R9); the endpoint also got its Name tag like the other
-network resources.
+network resources. Then what only a real account shows (docs/real-account.md, issue 10): kept resources
+are DeletionPolicy RetainExceptOnCreate, the Deployment waits for the gateway responses, the function
+sets Lambda's log levels and may describe its subnets, prod's WAF counts the 8 KB body rule and inspects
+64 KB, and the bootstrap's API Gateway role trusts the service without an aws:SourceAccount condition.
+Then the alarms (issue 11): prod and staging gained the alarms, the health alarm, the topic, its policy
+and subscription, the key's CloudWatch statement and the outputs; prod the dashboard.
 """
 from __future__ import annotations
 
@@ -21,10 +26,10 @@ from blueprint.cfn import loader
 from tests.conftest import ROOT
 
 BEFORE = {
-    "bootstrap": "fd2bc280d165da1aad13edf504b18c36bae93176fe82b052eb4b80cec3857995",
-    "dev": "431f41991d5fe1628053daf915bebd46adb2b8307278585acbeaccff17ef1766",
-    "prod": "96c66a7803b756c4f463e900143b4eeba468318e071a87553a228e0814d0b89c",
-    "staging": "64578d0a07eede32288e12039f867f6a7bfd1bec3ad7bc04e599ada59b0da5db",
+    "bootstrap": "7caa14e51a30990055b6f5ed3891b66dc669afc8b52454eaa2ea5fa069a355e4",
+    "dev": "19314033b2ee46988662404a8c6dacb81afb958ed48f89dc58f079eca51eb4c5",
+    "prod": "5541d0b00b81ada84a7401f925f4979fcdf30970c0fa58314883aaf328d7c464",
+    "staging": "4298158ebfe4618abd743e78030d931361a31f2be035cbfeb7113f07413c7364",
 }
 
 

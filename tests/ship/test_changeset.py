@@ -4,7 +4,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+import pytest
+from botocore.stub import ANY
+
 from blueprint import cli
+from blueprint.errors import UserError
 from blueprint.ship import changeset
 from blueprint.ship.prepare import prepare
 from tests.ship.stubs import stack, stubbed
@@ -55,3 +59,35 @@ def test_a_create_names_the_environments_stack_under_another_name_and_how_to_del
     assert note.startswith("NOTE: this change set creates a new stack, items-dev, while legacy-dev (CREATE_COMPLETE)")
     assert "If `service` was renamed, that is this environment's old stack" in note
     assert f"`aws cloudformation delete-stack {where}`" in note and "termination protection" in note
+
+
+def _stub_create(stub, change_set_type, **expected):
+    stub.add_response("create_change_set", {"Id": "arn:cs", "StackId": "arn:stack"}, {
+        "StackName": "items-dev", "ChangeSetName": ANY, "ChangeSetType": change_set_type, "Description": ANY,
+        "Capabilities": ANY, "Parameters": [], "Tags": ANY, "IncludeNestedStacks": False, "TemplateBody": "x",
+        **expected})
+
+
+def test_revert_drift_sends_deployment_mode_on_an_update_only(project):
+    assert cli.main(["--root", str(project), "render"]) == 0
+    prepared = prepare(project, "dev", with_package=False)
+    cfn, stub = stubbed()
+    _stub_create(stub, "UPDATE", DeploymentMode="REVERT_DRIFT")
+    assert changeset.create(cfn, prepared, {"TemplateBody": "x"}, {}, True, revert_drift=True) == "arn:cs"
+    _stub_create(stub, "CREATE")  # a new stack has no drift: no DeploymentMode
+    changeset.create(cfn, prepared, {"TemplateBody": "x"}, {}, False, revert_drift=True)
+    _stub_create(stub, "UPDATE")  # not asked: not sent
+    changeset.create(cfn, prepared, {"TemplateBody": "x"}, {}, True)
+    stub.assert_no_pending_responses()
+
+
+def test_revert_drift_needs_an_sdk_that_has_it_and_says_what_it_did(monkeypatch):
+    cfn, _ = stubbed()
+    changeset.check_revert_drift(cfn)  # the pinned botocore has DeploymentMode
+    members = cfn.meta.service_model.operation_model("CreateChangeSet").input_shape.members
+    monkeypatch.delitem(members, "DeploymentMode")
+    with pytest.raises(UserError, match="does not have: run `make install`"):
+        changeset.check_revert_drift(cfn)
+    assert "the local AWS ignores it" in changeset.revert_drift_note(True, "local")
+    assert "DeploymentMode=REVERT_DRIFT" in changeset.revert_drift_note(True, "aws")
+    assert "does not exist yet" in changeset.revert_drift_note(False, "aws")

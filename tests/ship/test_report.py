@@ -160,3 +160,18 @@ def test_lines_folded_over_the_same_resources_name_them_once():
     text = text_of(tagged("A", "AWS::X::Y", after), tagged("B", "AWS::X::Y", after))
     assert "      Tags ~ Owner: platform-team → billing   on all 2 modified resources: A, B\n" \
            "      Tags + Tier=gold   on the same 2 resources\n" in text
+
+
+def test_a_drift_aware_change_set_says_so_and_marks_the_drifted_resources():
+    described = {"ChangeSetName": "cs", "ChangeSetId": "arn:cs", "DeploymentMode": "REVERT_DRIFT",
+                 "StackDriftStatus": "DRIFTED", "Changes": [
+                     {**tagged("Table", "AWS::DynamoDB::Table", TAGS + [GOLD]),
+                      "ResourceChange": {**tagged("Table", "AWS::DynamoDB::Table", TAGS + [GOLD])["ResourceChange"],
+                                         "ResourceDriftStatus": "MODIFIED"}}]}
+    made = review.from_change_set("s", "t", described, [], True)
+    text = report.format_text(made)
+    assert text.splitlines()[0] == "Change set cs to update stack s (t), drift-aware (REVERT_DRIFT; the stack is DRIFTED)"
+    assert "  (drifted: MODIFIED)" in text.splitlines()[2]
+    data = report.to_json(made)
+    assert (data["deployment_mode"], data["stack_drift_status"], data["changes"][0]["drift_status"]) == (
+        "REVERT_DRIFT", "DRIFTED", "MODIFIED")

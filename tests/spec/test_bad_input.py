@@ -92,7 +92,7 @@ def test_bad_input_exits_2_with_located_lines_and_writes_nothing(project, capsys
 
 @pytest.mark.parametrize("command, extra", [
     ("validate", []), ("render", []), ("package", []), ("bootstrap", []), ("plan", []), ("changeset", []),
-    ("deploy", []), ("status", []), ("outputs", []), ("destroy", ["--yes"]), ("serve", []),
+    ("deploy", []), ("drift", []), ("status", []), ("outputs", []), ("destroy", ["--yes"]), ("serve", []),
 ])
 @pytest.mark.parametrize("env", ["../../etc", "dev/../prod", "Dev", "dev\n", "", "a" * 11, "-x"])
 def test_every_command_taking_env_refuses_a_bad_name_first(project, capsys, command, extra, env):
@@ -108,8 +108,8 @@ def test_every_command_with_an_env_option_is_in_that_list():
     parser = cli.build_parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices
     with_env = {name for name, sub in commands.items() if any("--env" in a.option_strings for a in sub._actions)}
-    assert with_env == {"validate", "render", "package", "bootstrap", "plan", "changeset", "deploy", "status",
-                        "outputs", "destroy", "serve"}
+    assert with_env == {"validate", "render", "package", "bootstrap", "plan", "changeset", "deploy", "drift",
+                        "status", "outputs", "destroy", "serve"}
 
 
 def test_an_env_file_that_is_a_directory_is_a_clear_error(project, capsys):

@@ -67,6 +67,18 @@ def test_the_committed_specs_are_valid():
     ("tags:\n  Environment: prod\n", 'envs/dev.yaml:3: tags.Environment: "Environment" is not allowed as a key (allowed: a tag key: 1-127'),
     ("tags:\n  Team: 'a#b'\n", 'envs/dev.yaml:3: tags.Team: "a#b" has the wrong form'),
     ("service: Items\n", 'envs/dev.yaml:2: service: "Items" has the wrong form'),
+    ("network:\n  availability_zones: [us-east-1a, us-east-1b]\n",
+     'envs/dev.yaml:3: network.availability_zones[0]: "us-east-1a" has the wrong form (allowed: an AZ ID'),
+    ("network:\n  availability_zones: [use1-az1, use1-az1]\n", "envs/dev.yaml:3: network.availability_zones: the list repeats an item"),
+    ("alarms:\n  monitoring_minutes: 181\n", "envs/dev.yaml:3: alarms.monitoring_minutes: 181 is above the ceiling of 180 (allowed: an integer from 0 to 180)"),
+    ("alarms:\n  evaluation:\n    period_seconds: 30\n", 'envs/dev.yaml:4: alarms.evaluation.period_seconds: 30 is not an accepted value (allowed: 60, 300)'),
+    ("alarms:\n  thresholds:\n    api_5xx_rate: 5\n", "envs/dev.yaml:4: alarms.thresholds.api_5xx_rate: 5 is above the ceiling of 1 (allowed: a number from 0 to 1)"),
+    ("alarms:\n  thresholds:\n    api_latency_p99_ms: 30000\n", "envs/dev.yaml:4: alarms.thresholds.api_latency_p99_ms: 30000 is above the ceiling of 29000"),
+    ("alarms:\n  thresholds:\n    concurrency_percent: 0\n", "envs/dev.yaml:4: alarms.thresholds.concurrency_percent: 0 is below the floor of 1"),
+    ("alarms:\n  thresholds:\n    function_errors_percent: 0\n", "envs/dev.yaml:4: alarms.thresholds.function_errors_percent: 0 is below the floor of 0 (exclusive)"),
+    ("alarms:\n  notify:\n    emails: [oncall]\n", 'envs/dev.yaml:4: alarms.notify.emails[0]: "oncall" has the wrong form (allowed: an email address.)'),
+    ("alarms:\n  notify:\n    https: ['http://hooks.example.com/x']\n", 'envs/dev.yaml:4: alarms.notify.https[0]: "http://hooks.example.com/x" has the wrong form'),
+    ("alarms:\n  thresholdz: {}\n", "envs/dev.yaml:3: alarms.thresholdz: unknown key 'thresholdz' (did you mean 'thresholds'?"),
 ])
 def test_schema_bounds_name_file_line_key_value_and_what_is_allowed(project, body, expected):
     found = check(project, body)
@@ -107,6 +119,16 @@ def test_unknown_keys_get_a_did_you_mean(project, body, expected):
      "envs/dev.yaml:4: api.cors.allow_methods: OPTIONS is missing"),
     ("api:\n  cors:\n    allow_headers: [Content-Type]\n",
      "envs/dev.yaml:4: api.cors.allow_headers: X-Api-Key is missing"),
+    ("network:\n  availability_zones: [use1-az1, use1-az2, use1-az4]\n",
+     "envs/dev.yaml:3: network.availability_zones: 3 AZ IDs for az_count 2 (allowed: exactly az_count IDs, one per subnet)"),
+    ("network:\n  availability_zones: [use1-az1, euw1-az2]\n",
+     'envs/dev.yaml:3: network.availability_zones[1]: "euw1-az2" is not an AZ of us-east-1 (allowed: its AZ IDs, use1-az1, use1-az2, ...)'),
+    ("alarms:\n  evaluation:\n    datapoints_to_alarm: 6\n",
+     "envs/dev.yaml:4: alarms.evaluation.datapoints_to_alarm: 6 is more than evaluation_periods 5 (allowed: 1 to 5: M of the N periods looked at)"),
+    ("alarms:\n  enabled: true\n  monitoring_minutes: 2\n",
+     "envs/dev.yaml:4: alarms.monitoring_minutes: 2 min is shorter than the 3 min the health alarm needs to go to ALARM (3 periods of 60 s) (allowed: 0, or 3 to 180)"),
+    ("api:\n  waf: true\nfunction:\n  max_body_bytes: 65537\n",
+     "envs/dev.yaml:5: function.max_body_bytes: 65537 bytes with api.waf on: WAF inspects at most the first 65536 bytes"),
 ])
 def test_cross_field_rules(project, body, expected):
     found = check(project, body)
@@ -175,3 +197,35 @@ def test_cross_field_rules_still_run_beside_a_schema_error_elsewhere(project):
 def test_a_rule_is_skipped_where_its_section_is_broken(project):
     found = check(project, "api:\n  throttle:\n    rate_limit: fast\n    burst_limit: 1\n")
     assert [p.split(": ")[1] for p in found] == ["api.throttle.rate_limit"]
+
+
+@pytest.mark.parametrize("region, code", [
+    ("us-east-1", "use1"), ("eu-west-1", "euw1"), ("ap-northeast-1", "apne1"), ("ap-southeast-2", "apse2"),
+    ("ca-central-1", "cac1"), ("sa-east-1", "sae1"), ("af-south-1", "afs1"), ("me-central-1", "mec1"),
+    ("il-central-1", "ilc1"), ("us-gov-west-1", "usgw1"), ("cn-north-1", "cnn1"), ("cn-northwest-1", "cnnw1"),
+    ("us-iso-east-1", None)])
+def test_the_az_id_code_of_a_region(region, code):
+    from blueprint.spec.rules.az_ids_match_region import region_code
+    assert region_code(region) == code
+
+
+def test_the_az_id_codes_agree_with_the_ids_moto_knows():
+    # moto's EC2 lists real accounts' AZ IDs for a dozen regions: each starts with the code derived here.
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+    from blueprint.spec.rules.az_ids_match_region import region_code
+    checked = 0
+    for region, zones in RegionsAndZonesBackend.zones.items():
+        for zone in zones:
+            if zone.zone_type == "availability-zone" and region_code(region):
+                assert zone.zone_id.split("-az")[0] == region_code(region), (region, zone.zone_id)
+                checked += 1
+    assert checked >= 30
+
+
+def test_pinned_az_ids_of_the_region_are_accepted(project):
+    assert check(project, "network:\n  az_count: 3\n  availability_zones: [use1-az1, use1-az2, use1-az4]\n") == []
+
+
+def test_a_short_watch_is_refused_only_where_the_alarms_are_on(project):
+    assert check(project, "alarms:\n  monitoring_minutes: 2\n") == []  # dev: alarms off, nothing to watch
+    assert check(project, "alarms:\n  enabled: true\n  monitoring_minutes: 0\n") == []  # 0: only while deploying

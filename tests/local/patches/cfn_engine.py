@@ -73,9 +73,9 @@ def with_failure(template: dict[str, Any], after: list[str] | tuple[str, ...] = 
 
 
 def deletion_policy(template: dict[str, Any], policy: str) -> dict[str, Any]:
-    """Every DeletionPolicy Retain of the template made `policy` (as the templates' RetainExceptOnCreate will be)."""
+    """Every kept resource of the template (DeletionPolicy Retain or RetainExceptOnCreate) made `policy`."""
     for resource in template["Resources"].values():
-        if resource.get("DeletionPolicy") == "Retain":
+        if resource.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate"):
             resource["DeletionPolicy"] = policy
     return template
 

@@ -26,7 +26,7 @@ def test_function_tracing_dlq_kms_logging_vpc_and_tags(client, deployed):
     assert cfg["DeadLetterConfig"] == {"TargetArn": dlq_arn}
     assert cfg["KMSKeyArn"].endswith(ids["KmsKey"])
     assert cfg["Architectures"] == props["Architectures"]
-    assert cfg["LoggingConfig"] == {"LogGroup": ids["FunctionLogGroup"], "LogFormat": "JSON"}
+    assert cfg["LoggingConfig"] == {**props["LoggingConfig"], "LogGroup": ids["FunctionLogGroup"]}
     assert sorted(cfg["VpcConfig"]["SubnetIds"]) == sorted([ids["PrivateSubnet1"], ids["PrivateSubnet2"]])
     variables = props["Environment"]["Variables"]
     assert cfg["Environment"]["Variables"] == {**variables, "TABLE_NAME": ids["Table"]}
