@@ -1,6 +1,6 @@
 """Deploy timings against the peers on one timed local AWS: create, update (one capacity change), no-op.
 
-Run:  make bench-deploy   (= .venv/bin/python bench/bench_deploy.py [--runs 3] [--time-scale 0.05])
+Run:  make bench-deploy   (= .venv/bin/python bench/bench_deploy.py [--runs 3] [--time-scale 0.04])
 
 One local AWS (blueprint's embedded moto server, `--timing aws --time-scale F`) in a scratch copy of the
 project, the bootstrap stack deployed once. Then, in each of --runs rounds, each tool in turn creates the
@@ -40,7 +40,7 @@ import deploy_table as dt  # noqa: E402
 import peers  # noqa: E402
 from bench_render import copy_project as render_project  # noqa: E402
 
-DEFAULT_SCALE = 0.05
+DEFAULT_SCALE = 0.04
 TOOLS = ("blueprint", "awscli", "sam", "sceptre")
 # Which operations send the engine a change set it takes time over. sceptre calls CreateStack/UpdateStack.
 # An unchanged template sent as TemplateBody with the same parameters is refused by moto at CreateChangeSet
@@ -49,6 +49,38 @@ TOOLS = ("blueprint", "awscli", "sam", "sceptre")
 TIMED_CHANGE_SET = {("blueprint", "create"), ("blueprint", "update"), ("awscli", "create"), ("awscli", "update"),
                     ("sam", "create"), ("sam", "update"), ("sam", "no-op")}
 STACK = "items-dev"
+# How each tool polls (a model, for AWS's own time): the change set, then the stack; `after`: a sleep it
+# takes after it has seen the stack done. blueprint's are blueprint.ship.stacks' (as before 1.0 s caps too).
+PEER_SCHEDULES = {
+    "awscli": (dt.every(5.0), dt.every(30.0), 0.0),       # botocore waiters: Delay 5 (change set), 30 (stack)
+    "sam": (dt.every(5.0), dt.every(5.0, first_at=5.0), 0.0),  # SAM_CLI_POLL_DELAY 5 s, slept before the first
+    "sceptre": (None, dt.every(4.0), 4.0),                # no change set; sleeps 4 s after every poll
+}
+
+
+def schedules() -> dict[str, tuple]:
+    from blueprint.ship import stacks
+
+    def ours(cs_cap: float, stack_cap: float) -> tuple:
+        return (dt.geometric(stacks.POLL_FIRST_S, stacks.POLL_GROWTH, cs_cap),
+                dt.geometric(stacks.POLL_FIRST_S, stacks.POLL_GROWTH, stack_cap), 0.0)
+
+    return {"blueprint": ours(stacks.CHANGE_SET_POLL_MAX_S, stacks.STACK_POLL_MAX_S),
+            "blueprint, caps 2 s / 5 s (before)": ours(2.0, 5.0), **PEER_SCHEDULES}
+
+
+def modelled_latency(table: dict, cs_seconds: float, scale: float) -> str:
+    """Mean polling latency at AWS's time: this run's change set and stack durations divided by the scale."""
+    durations = {op: ((table[("blueprint", op)].engine - cs_seconds) / scale) for op in ("create", "update")
+                 if ("blueprint", op) in table}
+    cs_aws = cs_seconds / scale
+    head = " | ".join(f"{op} (change set {cs_aws:.0f} s + stack {d:.0f} s)" for op, d in durations.items())
+    lines = [f"| tool | {head} |", "|---|" + "---:|" * len(durations)]
+    for tool, (cs, stack, after) in schedules().items():
+        cells = [(dt.mean_latency(cs_aws, cs) if cs else 0.0) + dt.mean_latency(d, stack) + after
+                 for d in durations.values()]
+        lines.append(f"| {tool} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
+    return "\n".join(lines)
 
 
 def blueprint_run(root: Path, env: dict[str, str], *argv: str) -> peers.PeerRun:
@@ -112,6 +144,7 @@ class Bench:
         self.samples: dict[tuple[str, str], list[dt.Sample]] = {(t, op): [] for t in TOOLS for op in dt.OPERATIONS}
         self.problems: list[str] = []
         self.notes: list[str] = []
+        self.splits: list[tuple[str, float, float]] = []  # blueprint's (operation, changeset s, deploy s)
 
     def _blueprint(self, op: str) -> peers.PeerRun:
         set_spec_capacity(self.root, self.capacities["update"] if op != "create" else None)  # untimed
@@ -119,6 +152,7 @@ class Bench:
         if op == "no-op" or first.code:
             return first
         second = blueprint_run(self.root, self.env, "deploy", "--env", "dev", "--target", "local")
+        self.splits.append((op, first.seconds, second.seconds))
         return peers.PeerRun(first.seconds + second.seconds, second.code, first.tail[-300:] + second.tail)
 
     def _peer(self, tool: str, stack: str, op: str) -> peers.PeerRun:
@@ -254,9 +288,11 @@ def main() -> int:
         bench = Bench(root, endpoint, region, cs_seconds, templates, params, tags, capacities)
         suffix = time.strftime("%H%M%S")
         for number in range(1, args.runs + 1):
-            print(f"round {number}/{args.runs} ({time.perf_counter() - started:.0f} s)", flush=True)
+            print(f"round {number}/{args.runs} ({time.perf_counter() - started:.0f} s, load average "
+                  f"{os.getloadavg()[0]:.1f})", flush=True)
             bench.round(number, suffix)
         deploy_done = time.perf_counter() - started
+        local.stop(root / ".blueprint")  # rendering needs no AWS: nothing else runs while it is timed
         renders = render_bench(root, endpoint, region, params, tags, templates["create"], args.render_runs)
     finally:
         local.stop(root / ".blueprint")
@@ -268,19 +304,27 @@ def main() -> int:
     print(dt.markdown_table(table, TOOLS))
     print("\ntarget: blueprint's overhead under 1 s and at most a fifth of the best peer's (exit 0 in every run)")
     print(dt.target_table(dt.target_rows(table, "blueprint", TOOLS[1:]), "blueprint"))
+    print("\nmodelled polling latency at AWS's time (time scale 1), mean seconds from done to seen, per operation:")
+    print(modelled_latency(table, cs_seconds, args.time_scale))
     print(f"\nrender ({args.render_runs} runs each, fresh processes, seconds):")
     print("| command | median s | min-max |\n|---|---:|---|")
     for name, values in renders:
         print(f"| {name} | {statistics.median(values):.2f} | {min(values):.2f}-{max(values):.2f} |")
+    for op in ("create", "update"):
+        pairs = [(c, d) for o, c, d in bench.splits if o == op]
+        if pairs:
+            print(f"blueprint {op}: `changeset` {statistics.median(c for c, _ in pairs):.2f} s + "
+                  f"`deploy` {statistics.median(d for _, d in pairs):.2f} s (medians)")
     total = time.perf_counter() - started
-    print(f"\nwhole bench {total:.0f} s (deploys {deploy_done:.0f} s)")
+    print(f"\nwhole bench {total:.0f} s (deploys {deploy_done:.0f} s), load average at the end "
+          f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     for note in sorted(set(bench.notes)):
         print(f"note: {note}")
     if args.json:
         args.json.write_text(json.dumps({"time_scale": args.time_scale, "change_set_s": cs_seconds,
                                          "samples": {f"{t} {op}": [s._asdict() for s in v]
                                                      for (t, op), v in bench.samples.items()},
-                                         "render": dict(renders)}, indent=1))
+                                         "blueprint_splits": bench.splits, "render": dict(renders)}, indent=1))
     if bench.problems:
         print("\nPROBLEMS:\n" + "\n".join(bench.problems), file=sys.stderr)
         return 1

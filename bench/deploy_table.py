@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from datetime import datetime
-from typing import Iterable, Mapping, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 OPERATIONS = ("create", "update", "no-op")
 
@@ -113,3 +113,38 @@ def target_table(rows: Sequence[tuple[str, float, str, float, bool]], ours: str)
         ratio = f"{mine / best:.2f}" if best > 0 else "-"
         lines.append(f"| {op} | {mine:.2f} | {peer} | {best:.2f} | {ratio} | {'yes' if met else 'no'} |")
     return "\n".join(lines)
+
+
+# --- polling latency at AWS's own time (a model: the local AWS runs scaled down) --------------------
+def geometric(first: float, growth: float, cap: float) -> Callable[[], Iterator[float]]:
+    """Poll times of a poller that calls at once, then sleeps `first`, growing by `growth` up to `cap`."""
+    def times() -> Iterator[float]:
+        t, delay = 0.0, first
+        while True:
+            yield t
+            t, delay = t + delay, min(delay * growth, cap)
+    return times
+
+
+def every(interval: float, first_at: float = 0.0) -> Callable[[], Iterator[float]]:
+    """Poll times of a poller that first calls at `first_at`, then every `interval` seconds."""
+    def times() -> Iterator[float]:
+        t = first_at
+        while True:
+            yield t
+            t += interval
+    return times
+
+
+def seen_after(done_at: float, times: Iterator[float]) -> float:
+    """How long after `done_at` the first poll at or after it comes."""
+    return next(t for t in times if t >= done_at) - done_at
+
+
+def mean_latency(duration: float, schedule: Callable[[], Iterator[float]], spread: float = 0.2,
+                 samples: int = 201) -> float:
+    """The mean of seen_after over durations spread ±`spread` around `duration` (a poll's phase is luck)."""
+    if duration <= 0:
+        return 0.0
+    points = [duration * (1 - spread + 2 * spread * i / (samples - 1)) for i in range(samples)]
+    return statistics.mean(seen_after(d, schedule()) for d in points)

@@ -45,3 +45,12 @@ def test_the_target_compares_with_the_best_peer_that_succeeded():
     rendered = dt.markdown_table(table, ["bp", "a"])
     assert "| a | no-op | 1 | 0.50 (0.50-0.50) | 0.00 | 0.50 (0.50-0.50) | 255 |" in rendered
     assert "| b |" not in rendered and "update" not in rendered
+
+
+def test_poll_schedules_and_the_latency_they_cost():
+    times = dt.geometric(0.2, 1.5, 1.0)()
+    assert [round(next(times), 3) for _ in range(7)] == [0.0, 0.2, 0.5, 0.95, 1.625, 2.625, 3.625]
+    assert dt.seen_after(10.0, dt.every(30.0)()) == 20.0
+    assert dt.seen_after(3.0, dt.every(5.0, first_at=5.0)()) == 2.0
+    assert dt.mean_latency(100.0, dt.every(4.0)) == pytest.approx(2.0, abs=0.1)
+    assert dt.mean_latency(0.0, dt.every(4.0)) == 0.0
