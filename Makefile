@@ -135,8 +135,16 @@ bench-render: $(VENV)/.installed ## time rendering 1, all and 50 synthetic envir
 bench-handler: $(VENV)/.installed ## handler cold start and warm latency against the raw DynamoDB call
 	$(PY) bench/bench_handler.py
 
-bench-deploy: $(VENV)/.installed ## change-set turnaround beside `aws cloudformation deploy` on the local AWS
-	$(PY) bench/bench_deploy.py
+# The peers of bench-deploy, each in its own venv from its pinned lock file (requirements/<tool>.txt).
+PEERS := awscli sam sceptre
+.venv-%/.installed: requirements/%.txt
+	@echo "installing .venv-$* from requirements/$*.txt" >&2
+	@test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$* >&2
+	@.venv-$*/bin/python -m pip install -q --disable-pip-version-check -r requirements/$*.txt >&2
+	@touch $@
+
+bench-deploy: $(VENV)/.installed $(foreach p,$(PEERS),.venv-$(p)/.installed) ## create/update/no-op: blueprint vs awscli, sam, sceptre on one timed local AWS
+	$(PY) bench/bench_deploy.py $(BENCH_ARGS)
 
 bench-api: $(VENV)/.installed ## local API throughput and latency, throttling off and on
 	$(PY) bench/bench_api.py

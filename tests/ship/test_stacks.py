@@ -11,10 +11,10 @@ from tests.ship.stubs import STACK_ID, stack, stubbed
 def test_polling_starts_fast_and_backs_off():
     delays = stacks.poll_delays(60)
     first = [next(delays) for _ in range(12)]
-    assert first[0] == 0.2 and first[1] == pytest.approx(0.3) and first[-1] == 5.0
+    assert first[0] == 0.2 and first[1] == pytest.approx(0.3) and first[-1] == 1.0
     assert first == sorted(first)
     change_set = stacks.poll_delays(60, stacks.CHANGE_SET_POLL_MAX_S)
-    assert max(next(change_set) for _ in range(12)) == 2.0
+    assert max(next(change_set) for _ in range(12)) == 1.0
 
 
 def test_existing_stack_status_branches():
