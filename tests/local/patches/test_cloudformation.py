@@ -86,6 +86,35 @@ def test_canary_modify_has_no_replacement_or_details(plain):
 
 # ---- change_set_creation
 
+def _unchanged_update(cfn, stack_name: str):
+    """An UPDATE change set of the stack's own template and parameters (moto compares only with parameters)."""
+    template = {"Parameters": {"Size": {"Type": "String"}}, "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}
+    parameters = {"Size": "1"}
+    cfn.execute_change_set(StackName=stack_name, ChangeSetName=S.create_change_set(cfn, stack_name, template,
+                                                                                  "CREATE", parameters))
+    return cfn.create_change_set(StackName=stack_name, ChangeSetName="unchanged", ChangeSetType="UPDATE",
+                                 TemplateBody=S.body(template), Parameters=[{"ParameterKey": "Size",
+                                                                             "ParameterValue": "1"}])
+
+
+def test_an_unchanged_update_creates_a_failed_change_set_as_aws_does(client):
+    cfn = client("cloudformation")
+    created = _unchanged_update(cfn, "no-op")
+    described = cfn.describe_change_set(ChangeSetName=created["Id"])
+    assert (described["Status"], described["ExecutionStatus"]) == ("FAILED", "UNAVAILABLE")
+    assert described["StatusReason"].startswith("The submitted information didn't contain changes.")
+
+
+def test_canary_an_unchanged_update_is_refused(plain):
+    cfn = plain("cloudformation")
+    try:
+        _unchanged_update(cfn, "canary-no-op")
+        refused = False
+    except botocore.exceptions.ClientError as exc:
+        refused = "No updates are to be performed" in str(exc)
+    S.still_broken(refused, "creates a FAILED change set for an unchanged update", "change_set_creation")
+
+
 def _alarm(cw, name: str) -> str:
     """A metric alarm in OK, created directly (as a guard stack of alarms would be); its ARN."""
     cw.put_metric_alarm(AlarmName=name, Namespace="AWS/Lambda", MetricName="Errors", Statistic="Sum", Period=60,

@@ -46,7 +46,11 @@ def change_set_creation() -> None:
     triggers of type AWS::CloudWatch::Alarm or CompositeAlarm, 0 to 180 minutes, OnStackFailure DELETE only
     on a CREATE) and keeps them with the change set, for the engine to apply when it executes; under the
     timing model the change set goes CREATE_PENDING, CREATE_IN_PROGRESS, then CREATE_COMPLETE (or FAILED).
-    Its wrapper also refuses an UPDATE change set of a stack that takes no update now (stack_busy_refusal)."""
+    Its wrapper also refuses an UPDATE change set of a stack that takes no update now (stack_busy_refusal).
+    moto refuses an UPDATE change set of the stack's own template and parameters ("No updates are to be
+    performed.", HTTP 400), where AWS creates it and fails it: Status FAILED, "The submitted information
+    didn't contain changes. Submit different information to create a change set." (what `aws
+    cloudformation deploy` and every peer expect of a no-op); this wrapper lets moto's backend do that."""
     wrap(cfn_responses.CloudFormationResponse, "create_change_set", creation.make_create_change_set)
 
 

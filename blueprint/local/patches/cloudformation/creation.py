@@ -32,6 +32,9 @@ def make_create_change_set(original):  # type: ignore[no-untyped-def]
             raise ValidationError(message=f"OnStackFailure {on_failure!r} is not one of {', '.join(ON_STACK_FAILURE)}")
         if on_failure == "DELETE" and self._get_param("ChangeSetType", "CREATE") != "CREATE":
             raise ValidationError(message="OnStackFailure DELETE is only valid when ChangeSetType is CREATE")
+        # moto's answer to an unchanged template and parameters is an error; AWS creates the change set and
+        # fails it ("didn't contain changes"), which moto's backend already does once the response lets it.
+        self._validate_different_update = _takes_any_update
         result = original(self)
         change_set = self.cloudformation_backend.change_sets[result.result["Id"]]
         if rollback is not None:
@@ -41,6 +44,10 @@ def make_create_change_set(original):  # type: ignore[no-untyped-def]
             _take_time(self.cloudformation_backend, change_set)
         return result
     return create_change_set
+
+
+def _takes_any_update(*_args: Any) -> None:
+    """CloudFormationResponse._validate_different_update, for one CreateChangeSet request: no refusal."""
 
 
 def _take_time(backend: Any, change_set: Any) -> None:
