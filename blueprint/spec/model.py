@@ -95,6 +95,12 @@ class Auth:
 
 
 @dataclass(frozen=True)
+class Domain:
+    name: str
+    hosted_zone_id: str
+
+
+@dataclass(frozen=True)
 class Api:
     stage: str
     throttle: Throttle
@@ -105,6 +111,7 @@ class Api:
     waf: bool
     quota: Quota | None = None
     auth: Auth = Auth()
+    domain: Domain | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +227,7 @@ def from_data(env: str, data: dict[str, Any], files: list[str]) -> Spec:
             quota=Quota(**a["quota"]) if a.get("quota") else None,
             auth=Auth(mode=a["auth"]["mode"], user_pool_arn=a["auth"].get("user_pool_arn"),
                       principals=tuple(a["auth"].get("principals", ()))) if "auth" in a else Auth(),
+            domain=Domain(**a["domain"]) if a.get("domain") else None,
         ),
         logs=Logs(**lg),
         alarms=Alarms(

@@ -1,8 +1,9 @@
-"""Temporary projects with api.auth on: the committed environments keep it off, so the modes are
+"""Temporary projects with api.auth (or api.domain) on: the committed environments keep it off, so the modes are
 rendered from env files written here (dev's settings plus the auth lines)."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 from blueprint.spec.model import Spec
@@ -43,6 +44,12 @@ api:
     - path: /items/{{id}}
       methods: [GET, PUT, DELETE]
 """,
+    "domain": """
+api:
+  domain:
+    name: api.example.com
+    hosted_zone_id: Z0123456789ABCDEFGHIJ
+""",
     "iam": f"""
 api:
   cors:
@@ -65,3 +72,20 @@ def project_with(tmp: Path, env: str, extra: str) -> Path:
 def mode_spec(tmp: Path, mode: str) -> Spec:
     """The validated spec of an environment named after the mode (`iam`, `cognito`, ...)."""
     return load_valid(project_with(tmp, mode, MODES[mode]), [mode])[0]
+
+
+def gate_findings(text: str, tmp: Path) -> str:
+    """What cfn-lint (with lint/rules) and checkov report on a template ("" when both pass), as `make lint` runs them."""
+    path = tmp / "template.yaml"
+    path.write_text(text)
+    commands = [[str(ROOT / ".venv" / "bin" / "cfn-lint"), str(path), "--append-rules", str(ROOT / "lint" / "rules")]]
+    checkov = ROOT / ".venv-tools" / "bin" / "checkov"
+    if checkov.exists():  # installed by `make install`; without it only cfn-lint runs
+        commands.append([str(checkov), "-f", str(path), "--framework", "cloudformation", "--skip-download",
+                         "--compact", "--quiet"])
+    out = ""
+    for command in commands:
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode:
+            out += result.stdout + result.stderr
+    return out

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from functools import cache
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from blueprint import cli
 from blueprint.cfn import loader
 from blueprint.render.templates import render_environment
 from tests.conftest import ROOT
-from tests.render.auth_specs import CALLER, MODES, POOL_ARN, mode_spec, project_with
+from tests.render.auth_specs import CALLER, POOL_ARN, gate_findings, mode_spec, project_with
 from tests.render.test_real_account import project_lint
 
 METHODS = {("/items", "GET"), ("/items", "POST"), ("/items/{id}", "GET"), ("/items/{id}", "PUT"),
@@ -233,14 +232,4 @@ def test_bad_auth_input_exits_2_with_file_line_and_key(case, tmp_path, capsys):
 
 @pytest.mark.parametrize("m", ["cognito", "scoped", "pool", "iam"])
 def test_each_mode_passes_cfn_lint_and_checkov(m, tmp_path):
-    path = tmp_path / "template.yaml"
-    path.write_text(text(m))
-    lint = subprocess.run([str(ROOT / ".venv" / "bin" / "cfn-lint"), str(path), "--append-rules", str(ROOT / "lint" / "rules")],
-                          capture_output=True, text=True)
-    assert lint.returncode == 0, lint.stdout + lint.stderr
-    checkov = ROOT / ".venv-tools" / "bin" / "checkov"
-    if not checkov.exists():
-        pytest.skip("checkov is installed by `make install` into .venv-tools")
-    result = subprocess.run([str(checkov), "-f", str(path), "--framework", "cloudformation", "--skip-download",
-                             "--compact", "--quiet"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert gate_findings(text(m), tmp_path) == ""
