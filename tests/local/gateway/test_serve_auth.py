@@ -19,7 +19,6 @@ import boto3
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from moto import mock_aws
 from moto.utilities.utils import load_resource
 
 from blueprint.cfn import loader
@@ -63,21 +62,26 @@ def call(gw: Gateway, method: str = "GET", target: str = "/v1/items", headers=()
 # --- cognito -------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def pool():
-    """A pool, its app client and a user in moto's Cognito, and a token it issued for the user."""
-    with mock_aws():
-        idp = boto3.client("cognito-idp", region_name=REGION)
-        pool_id = idp.create_user_pool(PoolName="items-cognito")["UserPool"]["Id"]
-        client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="c",
-                                                ExplicitAuthFlows=["ADMIN_NO_SRP_AUTH"])["UserPoolClient"]["ClientId"]
-        idp.admin_create_user(UserPoolId=pool_id, Username="alice", TemporaryPassword="Temp-Passw0rd!x")
-        idp.admin_set_user_password(UserPoolId=pool_id, Username="alice", Password="Passw0rd!long-x", Permanent=True)
-        tokens = idp.admin_initiate_auth(UserPoolId=pool_id, ClientId=client_id, AuthFlow="ADMIN_NO_SRP_AUTH",
-                                         AuthParameters={"USERNAME": "alice", "PASSWORD": "Passw0rd!long-x"})
-        issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
-        yield {"pool": authorize.CognitoPool(issuer, frozenset({client_id}), PUBLIC), "client_id": client_id,
-               "issuer": issuer, "id_token": tokens["AuthenticationResult"]["IdToken"],
-               "access_token": tokens["AuthenticationResult"]["AccessToken"]}
+def pool(moto_endpoint):
+    """A pool, its app client and a user in the session's moto server, and a token it issued for the user.
+
+    Through the server, never moto's in-process mock: leaving that resets the backends the server
+    shares with this process, the other tests' table included.
+    """
+    from blueprint.local import process
+
+    idp = boto3.client("cognito-idp", region_name=REGION, **process.client_kwargs(moto_endpoint))
+    pool_id = idp.create_user_pool(PoolName="items-cognito")["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="c",
+                                            ExplicitAuthFlows=["ADMIN_NO_SRP_AUTH"])["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(UserPoolId=pool_id, Username="alice", TemporaryPassword="Temp-Passw0rd!x")
+    idp.admin_set_user_password(UserPoolId=pool_id, Username="alice", Password="Passw0rd!long-x", Permanent=True)
+    tokens = idp.admin_initiate_auth(UserPoolId=pool_id, ClientId=client_id, AuthFlow="ADMIN_NO_SRP_AUTH",
+                                     AuthParameters={"USERNAME": "alice", "PASSWORD": "Passw0rd!long-x"})
+    issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
+    return {"pool": authorize.CognitoPool(issuer, frozenset({client_id}), PUBLIC), "client_id": client_id,
+            "issuer": issuer, "id_token": tokens["AuthenticationResult"]["IdToken"],
+            "access_token": tokens["AuthenticationResult"]["AccessToken"]}
 
 
 def minted(pool, **claims) -> str:
