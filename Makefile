@@ -20,7 +20,7 @@ NEED_ENV = $(if $(ENV),,$(error ENV is required, e.g. make $@ ENV=dev))
 .PHONY: help install render validate lint check-generated cfn-lint checkov test unit integration \
         package bootstrap plan changeset deploy rollout drift status outputs destroy local-up local-down serve demo \
         check-ci ci actionlint \
-        bench bench-render bench-handler bench-deploy bench-api docs clean
+        bench bench-render bench-handler bench-deploy bench-api docs clean nag
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -69,6 +69,16 @@ actionlint: $(TOOLS)/.installed ## actionlint on .github/workflows/
 	@$(TOOLS)/bin/actionlint .github/workflows/*.yml
 
 lint: check-generated check-ci actionlint cfn-lint checkov ## generated/ and the workflows fresh, actionlint, cfn-lint, checkov
+
+# cdk-nag (npm, pinned in nag/package-lock.json) through CfnInclude. Not in `lint`: the committed
+# templates still have AwsSolutions findings (README, "cdk-nag"), so it would fail every run.
+nag/node_modules/.installed: nag/package.json nag/package-lock.json
+	@echo "installing nag/node_modules from nag/package-lock.json" >&2
+	@cd nag && npm ci --no-audit --no-fund --silent >&2
+	@touch $@
+
+nag: nag/node_modules/.installed ## cdk-nag's AwsSolutions pack on every generated template: one line a finding
+	node nag/nag.js generated/*/template.yaml
 
 docs: $(VENV)/.installed ## regenerate the README's spec reference and the override schema from the schema
 	@$(BP) docs --write

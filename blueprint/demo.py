@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from blueprint import cli, scratch, state
+from blueprint import cli, demo_auth, scratch, state
 from blueprint.errors import UserError
 from blueprint.local import load, process, serve
 
@@ -271,6 +271,7 @@ class Demo:
             ("Create, read, list, update and delete an item with the key", self.crud),
             ("Without the key: API Gateway's 403, with CORS headers", self.forbidden),
             ("CORS preflight (OPTIONS, no key)", self.preflight),
+            ("With api.auth cognito: a call with a token and one without", lambda: demo_auth.token_and_no_token(self, ENV)),
             ("Exceed the burst: 429 Too Many Requests", self.burst),
             ("Access log", self.show_access_log),
         ]

@@ -23,6 +23,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
+import caller
 import config
 import parsing
 from cors import MAX_AGE_SECONDS, CorsPolicy
@@ -241,6 +242,8 @@ CORS = CorsPolicy(CONFIG.allowed_origins, {method for _path, method in ROUTES})
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: Any) -> dict:
     origin = _header(event, "origin") if isinstance(event, dict) else None
+    # Every log line of this invocation names the caller (set on each call: the logger outlives it).
+    logger.append_keys(caller=caller.identity(event))
     try:
         response = app.resolve(_checked_event(event), context)
     except ApiError as exc:

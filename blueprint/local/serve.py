@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from blueprint import state
 from blueprint.cfn import loader
 from blueprint.errors import UserError
-from blueprint.local import process
+from blueprint.local import process, serve_auth
 from blueprint.local.gateway import definition
 from blueprint.local.gateway.accesslog import AccessLog
 from blueprint.local.gateway.core import ApiKeyInfo, Gateway
@@ -255,9 +255,16 @@ def build(root: Path, env: str, *, port: int = 0, throttling: bool = True, acces
         if key.enabled:
             keys.append(ApiKeyInfo(value=deployed.api_key, key_id=deployed.api_key_id, logical_id=key.logical_id))
             break  # the one key the stack defines (R5); its value is the deployed one
+    pool, why_not = None, None
+    if serve_auth.has_cognito_authorizer(doc):  # only then the stack's outputs name its pool
+        outputs = (_stack_outputs(endpoint, region, stack_name) if endpoint else None) or _read_outputs(root, env)
+        pool, why_not = serve_auth.cognito_pool(doc, outputs, endpoint, region)
+    if why_not:
+        print(f"note: {why_not}", file=sys.stderr)
     gateway = Gateway(api, runtime, keys=keys, api_id=deployed.api_id, account_id=LOCAL_ACCOUNT_ID,
                       access_log=AccessLog(api.access_log_format, access_log), throttling=throttling,
-                      function_log=function_log)
+                      function_log=function_log, cognito=pool,
+                      credentials=serve_auth.local_credentials(region, LOCAL_ACCOUNT_ID))
     try:
         server = LocalApiServer(gateway, "127.0.0.1", port)
     except OSError as exc:

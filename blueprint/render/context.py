@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from blueprint.render.alarms import alarms_context
+from blueprint.render.auth import auth_context
 from blueprint.spec.model import Spec, path_name, path_prefixes
 
 # One JSON object per request in the access-log group; `blueprint serve` writes the same.
@@ -220,11 +221,12 @@ def template_context(spec: Spec) -> dict[str, Any]:
         "table_retain": KEPT if spec.table.retain_on_delete else DELETED,
         "preflight_vtl": preflight_origin_vtl(spec),
         "gateway_origin": gateway_origin(spec),
-        "gateway_responses": GATEWAY_RESPONSES,
+        "gateway_responses": GATEWAY_RESPONSES + tuple((i, kind) for i, kind, _ in auth_context(spec)["auth_responses"]),
         "access_log_format": ACCESS_LOG_FORMAT,
         "stage_skips": stage_checkov_skips(spec),
         "waf_body": waf_body(spec),
         "log_groups": log_groups(spec),
         "lambda_log_levels": lambda_log_levels(spec),
         **alarms_context(spec),
+        **auth_context(spec),
     }

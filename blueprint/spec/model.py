@@ -78,6 +78,26 @@ class Cors:
 class Route:
     path: str
     methods: tuple[str, ...]
+    scopes: tuple[str, ...] = ()  # cognito mode: OAuth scopes, any one of which a token needs
+
+
+@dataclass(frozen=True)
+class Auth:
+    """Who may call the API beside holding its key: `none`, `cognito` or `iam`."""
+
+    mode: str = "none"
+    user_pool_arn: str | None = None  # cognito: an existing pool; None = the stack's own pool
+    principals: tuple[str, ...] = ()  # iam: the principals granted execute-api:Invoke
+
+    @property
+    def own_pool(self) -> bool:
+        return self.mode == "cognito" and self.user_pool_arn is None
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    hosted_zone_id: str
 
 
 @dataclass(frozen=True)
@@ -90,6 +110,8 @@ class Api:
     caching: bool
     waf: bool
     quota: Quota | None = None
+    auth: Auth = Auth()
+    domain: Domain | None = None
 
 
 @dataclass(frozen=True)
@@ -200,9 +222,12 @@ def from_data(env: str, data: dict[str, Any], files: list[str]) -> Spec:
             stage=a["stage"], throttle=Throttle(**a["throttle"]),
             cors=Cors(tuple(a["cors"]["allow_origins"]), tuple(a["cors"]["allow_methods"]),
                       tuple(a["cors"]["allow_headers"]), a["cors"]["max_age_seconds"]),
-            routes=tuple(Route(r["path"], tuple(r["methods"])) for r in a["routes"]),
+            routes=tuple(Route(r["path"], tuple(r["methods"]), tuple(r.get("scopes", ()))) for r in a["routes"]),
             logging_level=a["logging_level"], caching=a["caching"], waf=a["waf"],
             quota=Quota(**a["quota"]) if a.get("quota") else None,
+            auth=Auth(mode=a["auth"]["mode"], user_pool_arn=a["auth"].get("user_pool_arn"),
+                      principals=tuple(a["auth"].get("principals", ()))) if "auth" in a else Auth(),
+            domain=Domain(**a["domain"]) if a.get("domain") else None,
         ),
         logs=Logs(**lg),
         alarms=Alarms(

@@ -2,7 +2,8 @@
 
 In API Gateway's order: a request the server could not read (its status, shaped by the
 DEFAULT_4XX/5XX gateway response) -> stage -> payload limit -> route and method, whatever the
-method's name (else 403 MISSING_AUTHENTICATION_TOKEN) -> API key (403 INVALID_API_KEY) ->
+method's name (else 403 MISSING_AUTHENTICATION_TOKEN) -> the method's authorizer (Cognito: 401
+UNAUTHORIZED, 403 ACCESS_DENIED for a scope; IAM: 403, authorize.py) -> API key (403 INVALID_API_KEY) ->
 throttles (429 THROTTLED: the usage plan's bucket per key, then the stage's bucket per method)
 and the usage plan's quota (429 QUOTA_EXCEEDED) -> request validation (400) -> integration: MOCK
 (CORS preflight) or the Lambda proxy (502 when the function fails or answers malformed, 504 on
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from blueprint.local.gateway import events, responses, throttle
+from blueprint.local.gateway import authorize, events, responses, throttle
 from blueprint.local.gateway.accesslog import AccessLog
 from blueprint.local.gateway.definition import Api, Method
 from blueprint.local.gateway.responses import Answer, CaseInsensitiveDict, RequestView
@@ -81,8 +82,12 @@ def _trace_id(now: float) -> str:
 class Gateway:
     def __init__(self, api: Api, runtime: LambdaRuntime | None, *, keys: list[ApiKeyInfo], api_id: str,
                  account_id: str, access_log: AccessLog, throttling: bool = True,
-                 clock: Callable[[], float] = time.monotonic, function_log: Callable[[str], None] | None = None):
+                 clock: Callable[[], float] = time.monotonic, function_log: Callable[[str], None] | None = None,
+                 cognito: authorize.CognitoPool | None = None, credentials: authorize.LocalCredentials | None = None):
         self.api = api
+        # The authorizers' knowledge: the pool whose tokens COGNITO_USER_POOLS methods take, the
+        # credentials AWS_IAM methods verify signatures with. Without them those methods refuse all.
+        self.cognito, self.credentials = cognito, credentials
         self.runtime = runtime
         self.api_id, self.account_id = api_id, account_id
         self.access_log = access_log
@@ -181,6 +186,10 @@ class Gateway:
         context["resourcePath"] = resource
         context["resourceId"] = method.resource_id
 
+        refused = self._authorize(req, method, context)
+        if refused:
+            return self._refuse(refused, view, context)
+
         key = None
         if method.api_key_required:
             sent = header_value(req.headers, "x-api-key")
@@ -203,6 +212,19 @@ class Gateway:
         if method.integration == "MOCK":
             return responses.mock_response(self.api, method, view.get(), context)
         return self._invoke(req, method, resource, path_params, query, context, view)
+
+    def _authorize(self, req: Request, method: Method, context: dict[str, Any]) -> str | None:
+        if method.authorization_type == "COGNITO_USER_POOLS":
+            if self.cognito is None:
+                return "UNAUTHORIZED"
+            return authorize.check_cognito(self.cognito, method.scopes, header_value(req.headers, "authorization"), context)
+        if method.authorization_type == "AWS_IAM":
+            if self.credentials is None:
+                return "MISSING_AUTHENTICATION_TOKEN"
+            host = header_value(req.headers, "host") or f"{req.host}:{req.port}"
+            return authorize.check_sigv4(self.credentials, req.method, f"http://{host}{req.target}", req.headers,
+                                         req.body, context, lambda name: header_value(req.headers, name))
+        return None
 
     def _accepted_key(self, sent: str) -> ApiKeyInfo | None:
         """The accepted key equal to `sent`, compared in constant time against every key (no early exit)."""

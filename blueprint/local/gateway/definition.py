@@ -64,6 +64,8 @@ class Method:
     timeout_ms: int
     required_parameters: tuple[tuple[str, str], ...]  # (path|querystring|header, name), when validated
     mock: MockIntegration | None = None
+    authorization_type: str = "NONE"  # NONE | COGNITO_USER_POOLS | AWS_IAM (local/gateway/authorize.py)
+    scopes: tuple[str, ...] = ()  # AuthorizationScopes: a Cognito access token needs one of them
 
 
 @dataclass(frozen=True)
@@ -276,8 +278,9 @@ def load(template: dict[str, Any]) -> Api:
         path = reader.path_of_resource_id(props.get("ResourceId"), api_id, paths, logical_id)
         verb = _static_text(props.get("HttpMethod"), f"{logical_id}.HttpMethod").upper()
         auth = str(props.get("AuthorizationType", "NONE")).upper()
-        if auth != "NONE":
-            raise ModelError(f"{logical_id}.AuthorizationType: {auth} is not served locally (only NONE)")
+        if auth not in ("NONE", "COGNITO_USER_POOLS", "AWS_IAM"):
+            raise ModelError(f"{logical_id}.AuthorizationType: {auth} is not served locally "
+                             f"(NONE, COGNITO_USER_POOLS and AWS_IAM are)")
         integration = props.get("Integration") or {}
         kind = str(integration.get("Type", "")).upper()
         mock = None
@@ -299,7 +302,8 @@ def load(template: dict[str, Any]) -> Api:
             logical_id=logical_id, http_method=verb, resource_path=path, resource_id=_resource_id(path),
             api_key_required=_bool(props.get("ApiKeyRequired")), integration=kind,
             timeout_ms=int(integration.get("TimeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS)),
-            required_parameters=tuple(required), mock=mock,
+            required_parameters=tuple(required), mock=mock, authorization_type=auth,
+            scopes=tuple(_static_text(s, f"{logical_id}.AuthorizationScopes") for s in props.get("AuthorizationScopes") or ()),
         )
 
     gateway_responses: dict[str, GatewayResponse] = {}

@@ -25,6 +25,13 @@ class ErrorType:
 ERRORS: dict[str, ErrorType] = {
     "MISSING_AUTHENTICATION_TOKEN": ErrorType(403, "Missing Authentication Token", "MissingAuthenticationTokenException"),
     "INVALID_API_KEY": ErrorType(403, "Forbidden", "ForbiddenException"),
+    # An authorizer's refusals (local/gateway/authorize.py): no or a bad token, a missing scope or
+    # a principal the resource policy does not allow, a SigV4 signature that does not verify.
+    "UNAUTHORIZED": ErrorType(401, "Unauthorized", "UnauthorizedException"),
+    "ACCESS_DENIED": ErrorType(403, "Forbidden", "AccessDeniedException"),
+    "INVALID_SIGNATURE": ErrorType(403, "The request signature we calculated does not match the signature you "
+                                        "provided. Check your AWS Secret Access Key and signing method.",
+                                   "InvalidSignatureException"),
     "THROTTLED": ErrorType(429, "Too Many Requests", "TooManyRequestsException"),
     "QUOTA_EXCEEDED": ErrorType(429, "Limit Exceeded", "LimitExceededException"),
     "BAD_REQUEST_PARAMETERS": ErrorType(400, "Missing required request parameters", "BadRequestException"),

@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from blueprint.spec.load import KeyPath
-from blueprint.spec.rules import (alarm_windows, api_fits_quotas, autoscaling_bounds, az_ids_match_region,
-                                  burst_covers_rate, cors_covers_routes, paths_fit_api_gateway, production_protected,
+from blueprint.spec.rules import (alarm_windows, api_fits_quotas, auth_headers, auth_settings, autoscaling_bounds,
+                                  az_ids_match_region, burst_covers_rate, cors_covers_routes, paths_fit_api_gateway, production_protected,
                                   routes_unique, tag_keys_distinct, timeout_below_gateway, ttl_attribute_free,
                                   vpc_cidr, waf_inspects_body)
 
 RULES = (burst_covers_rate, timeout_below_gateway, ttl_attribute_free, autoscaling_bounds, production_protected,
          vpc_cidr, routes_unique, cors_covers_routes, paths_fit_api_gateway, tag_keys_distinct, api_fits_quotas,
-         waf_inspects_body, az_ids_match_region, alarm_windows)
+         waf_inspects_body, az_ids_match_region, alarm_windows, auth_settings, auth_headers)
 
 
 def problems(data: dict[str, Any], broken: set[Any]) -> Iterator[tuple[KeyPath, str]]:
