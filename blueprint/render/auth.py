@@ -78,10 +78,24 @@ def scopes_by_path(spec: Spec) -> dict[str, tuple[str, ...]]:
     return {r.path: r.scopes for r in spec.api.routes if r.scopes}
 
 
+# cdk-nag's APIG4 and COG4 on each method, by mode: what the spec decided, and why (template Metadata).
+METHOD_NAG = {
+    "none": (("AwsSolutions-APIG4", "api.auth is none in this environment: the API key identifies the caller for "
+                                    "the usage plan's throttle and quota, and is not authorization; set api.auth to "
+                                    "cognito or iam to authorize callers."),
+             ("AwsSolutions-COG4", "api.auth is none in this environment: no authorizer, Cognito or other; set "
+                                   "api.auth cognito for a user pool authorizer.")),
+    "iam": (("AwsSolutions-COG4", "api.auth is iam: callers sign with SigV4 and the API's resource policy names them; "
+                                  "a Cognito authorizer would admit user-pool tokens instead."),),
+    "cognito": (),
+}
+
+
 def auth_context(spec: Spec) -> dict[str, Any]:
     auth = spec.api.auth
     return {
         "auth": auth,
+        "method_nag": METHOD_NAG[auth.mode],
         # A fixed word, written plain as the templates always did (NONE), so the default render is unchanged.
         "authorization_type": Quoted(AUTHORIZATION_TYPE[auth.mode]),
         "route_scopes": scopes_by_path(spec),

@@ -212,6 +212,14 @@ def stage_checkov_skips(spec: Spec) -> list[tuple[str, str]]:
     return skips
 
 
+def stage_nag(spec: Spec) -> list[tuple[str, str]]:
+    """The cdk-nag rules the stage suppresses by decision, each with its reason."""
+    if spec.api.waf:
+        return []
+    return [("AwsSolutions-APIG3", "WAF is a spec switch (api.waf) because a web ACL costs money; this environment "
+                                   "has it off. Every method already needs an API key and is throttled.")]
+
+
 def template_context(spec: Spec) -> dict[str, Any]:
     """Everything the environment's templates read."""
     return {
@@ -223,7 +231,7 @@ def template_context(spec: Spec) -> dict[str, Any]:
         "gateway_origin": gateway_origin(spec),
         "gateway_responses": GATEWAY_RESPONSES + tuple((i, kind) for i, kind, _ in auth_context(spec)["auth_responses"]),
         "access_log_format": ACCESS_LOG_FORMAT,
-        "stage_skips": stage_checkov_skips(spec),
+        "stage_skips": stage_checkov_skips(spec), "stage_nag": stage_nag(spec),
         "waf_body": waf_body(spec),
         "log_groups": log_groups(spec),
         "lambda_log_levels": lambda_log_levels(spec),

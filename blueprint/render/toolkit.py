@@ -75,15 +75,26 @@ def tag_list(tags: Iterable[tuple[str, str]], indent: int) -> Quoted:
     return Quoted("\n".join(f"{pad}- Key: {quote(k)}\n{pad}  Value: {quote(v)}" for k, v in tags))
 
 
-def checkov_skip(checks: Iterable[tuple[str, str]], indent: int) -> Quoted:
-    """A resource's Metadata that skips checkov checks, each with its written reason ("" when there is none)."""
-    checks = list(checks)
-    if not checks:
+def checkov_skip(checks: Iterable[tuple[str, str]], indent: int,
+                 nag: Iterable[tuple[str, str] | tuple[str, str, list[str]]] = ()) -> Quoted:
+    """A resource's Metadata that skips checkov checks and suppresses cdk-nag rules, each with its written
+    reason ("" when there is none). A cdk-nag suppression may name the findings it applies to
+    (`applies_to`, e.g. "Resource::*"), so a new wildcard on the same resource is still reported."""
+    checks, nag = list(checks), list(nag)
+    if not checks and not nag:
         return Quoted("")
     pad = " " * indent
-    lines = [f"{pad}Metadata:", f"{pad}  checkov:", f"{pad}    skip:"]
+    lines = [f"{pad}Metadata:"]
+    if checks:
+        lines += [f"{pad}  checkov:", f"{pad}    skip:"]
     for check_id, reason in checks:
         lines += [f"{pad}      - id: {quote(check_id)}", f"{pad}        comment: {quote(reason)}"]
+    if nag:
+        lines += [f"{pad}  cdk_nag:", f"{pad}    rules_to_suppress:"]
+    for rule_id, reason, *applies_to in nag:
+        lines += [f"{pad}      - id: {quote(rule_id)}", f"{pad}        reason: {quote(reason)}"]
+        if applies_to:
+            lines += [f"{pad}        applies_to:"] + [f"{pad}          - {quote(a)}" for a in applies_to[0]]
     return Quoted("\n".join(lines))
 
 
