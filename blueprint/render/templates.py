@@ -56,8 +56,11 @@ def render_account(envs: list[str]) -> str:
     """The account stack (GitHub OIDC and the CI roles), a deploy role for each of the project's environments."""
     roles = [{"env": env, "name": f"blueprint-deploy-{env}", "logical_id": f"DeployRole{env[0].upper()}{env[1:]}"}
              for env in envs]
+    # The roles the stacks create, as cdk-nag names the service role's findings on them.
+    stack_roles = [f"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*-{env}-*" for env in envs]
     text = environment().get_template("account.yaml.j2").render(
-        header=Quoted(header(["templates/account.yaml.j2", "envs/*.yaml (their names)"])), deploy_roles=roles)
+        header=Quoted(header(["templates/account.yaml.j2", "envs/*.yaml (their names)"])), deploy_roles=roles,
+        stack_role_findings=stack_roles)
     check(text, template_file(ACCOUNT))
     return text
 

@@ -66,14 +66,24 @@ def _credentials(role: str, region: str) -> str:
 """
 
 
-# A job on one stack: one run at a time per stack (the PR's review and main's deploy alike), then its credentials.
-STACK_STEPS = f"""\
+def stack_steps(group: str, cancel: bool) -> str:
+    """A job on one stack in its concurrency group, then its credentials.
+
+    Deploys and reviews are in separate groups: GitHub keeps one pending job per group and cancels the
+    older, so a pull request's push must never share a group with main's deploy waiting its turn.
+    """
+    return f"""\
     concurrency:
-      group: blueprint-stack-${{{{ matrix.stack }}}}
-      cancel-in-progress: false
+      group: {group}
+      cancel-in-progress: {str(cancel).lower()}
     steps:
 {SETUP}\
 {_credentials("${{ matrix.role }}", "${{ matrix.region }}")}"""
+
+
+# One deploy of a stack at a time, never cancelled; a pull request's newer push supersedes its review.
+DEPLOY_STEPS = stack_steps("blueprint-deploy-${{ matrix.stack }}", cancel=False)
+REVIEW_STEPS = stack_steps("blueprint-review-${{ matrix.stack }}-${{ github.event.pull_request.number }}", cancel=True)
 
 
 def _matrix(envs: list[str], settings: dict[str, StackSettings], role: str | None) -> str:
@@ -114,7 +124,7 @@ jobs:
       fail-fast: false
       matrix:
 {_matrix(envs, settings, CHANGESET_ROLE)}\
-{STACK_STEPS}\
+{REVIEW_STEPS}\
       - name: change set and its review
         env:
           ENV_NAME: ${{{{ matrix.env }}}}
@@ -175,7 +185,7 @@ def _wave_job(rollout: Rollout, index: int, settings: dict[str, StackSettings]) 
       matrix:
 {_matrix(list(wave.environments), settings, None)}\
     environment: ${{{{ matrix.env }}}}
-{STACK_STEPS}\
+{DEPLOY_STEPS}\
       - name: the change set the pull request reviewed
         env:
           GH_TOKEN: ${{{{ github.token }}}}

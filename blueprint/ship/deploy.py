@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from blueprint.cfn import loader
-from blueprint.errors import UserError
+from blueprint.errors import Refused, UserError
 from blueprint.ship import aws, drift, lock, records
 from blueprint.ship.changeset import REVERT_DRIFT, review_of, template_of
 from blueprint.ship.events import stack_timeout_s
@@ -73,6 +73,18 @@ def _change_sets(cfn: Any, stack_id: str) -> list[dict[str, Any]]:
         kwargs["NextToken"] = page["NextToken"]
 
 
+def check_code(described: dict[str, Any], record: records.ReviewRecord, again: str) -> None:
+    """The change set deploys the package the record names: a record is a file (in CI, another job's
+    artifact), and the change set it points to must carry that package's key, not just its own claim."""
+    if not record.package_sha256:
+        return
+    params = {p.get("ParameterKey"): p.get("ParameterValue") for p in described.get("Parameters") or []}
+    expected = f"handler/{record.package_sha256}.zip"
+    if params.get("CodeKey") != expected:
+        raise Refused(f"change set {record.change_set_name} deploys CodeKey {params.get('CodeKey')!r}, not the reviewed "
+                      f"package {expected}: its record does not describe it; nothing was executed, {again}")
+
+
 def check_available(cfn: Any, record: records.ReviewRecord, env: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Refuse a change set that can no longer run as reviewed; (the stack, the described change set).
 
@@ -91,6 +103,7 @@ def check_available(cfn: Any, record: records.ReviewRecord, env: str) -> tuple[d
     if described["Status"] != "CREATE_COMPLETE" or described.get("ExecutionStatus") != "AVAILABLE":
         raise UserError(f"change set {name} is {described['Status']}/{described.get('ExecutionStatus')}, no longer "
                         f"executable (the stack changed since, or it ran already): {again}")
+    check_code(described, record, again)
     stack_id = described.get("StackId") or record.stack_id
     created = described.get("CreationTime")
     newer = [s for s in _change_sets(cfn, stack_id)

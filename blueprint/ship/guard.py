@@ -112,8 +112,10 @@ def _existing(session: aws.Session, settings: StackSettings, wanted: list[Any],
     try:
         return aws.alarms(session, [t.name for t in wanted])
     except bx.ClientError as exc:
-        if aws.error_code(exc) not in aws.DENIED or stack is None or not wanted:
+        if aws.error_code(exc) not in aws.DENIED or not wanted:
             raise
+    if stack is None:
+        return {}  # a first create: its alarms do not exist yet, so nothing guards it either way
     held = {r.get("LogicalResourceId") for r in session.client("cloudformation").describe_stack_resources(
         StackName=stack["StackId"])["StackResources"] if r.get("ResourceStatus", "").endswith("_COMPLETE")}
     account = stack["StackId"].split(":")[4]

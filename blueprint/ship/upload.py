@@ -45,7 +45,14 @@ def upload_if_missing(s3: Any, bucket: str, key: str, body: bytes) -> bool:
                             f"{bucket}; use a role allowed to deploy") from None
         if code not in ("404", "NoSuchKey", "NotFound"):
             raise
-    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    # A content-hashed key is written once, never over: the CI roles may only put with If-None-Match, so a
+    # pull request's job cannot replace the package a reviewed change set points to.
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*")
+    except bx.ClientError as exc:
+        if aws.error_code(exc) not in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+            raise
+        return False  # written meanwhile by another run: the same content, by its key
     return True
 
 

@@ -57,3 +57,59 @@ def test_no_role_is_an_admin_and_the_service_role_is_passed_to_cloudformation_on
                if s["Action"] == "iam:PassRole"]
     assert passing[0]["Condition"] == {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}
     assert RESOURCES["GitHubOidcProvider"]["Properties"]["Url"] == "https://token.actions.githubusercontent.com"
+
+
+def _service_statements() -> list[dict]:
+    (policy,) = RESOURCES["CloudFormationServiceRole"]["Properties"]["Policies"]
+    return policy["PolicyDocument"]["Statement"]
+
+
+def test_the_service_role_changes_and_passes_only_the_roles_the_stacks_create():
+    """An IAM action on * would let a change set's template take over any role of the account (an
+    administrator's), or pass one to a function: both are limited to <service>-<env>-* roles."""
+    for statement in _service_statements():
+        names = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        if any(a.startswith("iam:") for a in names):
+            assert all(a.startswith("iam:") for a in names), statement["Sid"]
+            assert statement["Resource"] == [
+                {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/*-{env}-*"}
+                for env in ("dev", "prod", "staging")], statement["Sid"]
+            assert not {"iam:AttachRolePolicy", "iam:DetachRolePolicy"} & set(names)  # no managed policy is attached
+
+
+# The services CloudFormation calls for each resource type the templates can create (any spec switch on).
+NEEDS = {"AWS::Cognito::UserPool": "cognito-idp:CreateUserPool", "AWS::Cognito::UserPoolClient":
+         "cognito-idp:CreateUserPoolClient", "AWS::Cognito::UserPoolDomain": "cognito-idp:CreateUserPoolDomain",
+         "AWS::Cognito::UserPoolResourceServer": "cognito-idp:CreateResourceServer",
+         "AWS::CertificateManager::Certificate": "acm:RequestCertificate",
+         "AWS::Route53::RecordSet": "route53:ChangeResourceRecordSets",
+         "AWS::WAFv2::LoggingConfiguration": "wafv2:PutLoggingConfiguration",
+         "AWS::ApiGateway::DomainName": "apigateway:POST", "AWS::WAFv2::WebACL": "wafv2:CreateWebACL"}
+
+
+def test_the_service_role_can_create_every_resource_type_of_the_templates():
+    granted = set().union(*(actions({"Statement": [s]}) for s in _service_statements()))
+    kinds = set()
+    for template in (ROOT / "templates").glob("*.yaml.j2"):
+        if template.name not in ("account.yaml.j2", "bootstrap.yaml.j2"):
+            kinds |= {line.split("Type:", 1)[1].strip() for line in template.read_text().splitlines()
+                      if line.strip().startswith("Type: AWS::")}
+    services = {k.split("::")[1].lower() for k in kinds}
+    prefixes = {a.split(":")[0] for a in granted}
+    known = {"applicationautoscaling": "application-autoscaling", "cognito": "cognito-idp",
+             "certificatemanager": "acm", "cloudwatch": "cloudwatch"}
+    assert {known.get(s, s) for s in services} <= prefixes
+    assert all(NEEDS[k] in granted for k in NEEDS if k in kinds)
+
+
+def test_no_job_can_replace_an_artifact_and_a_pull_request_cannot_write_a_release():
+    """Packages and templates are put once (If-None-Match), so a pull request's job cannot swap the zip a
+    reviewed change set names; release manifests are the deploy roles' alone."""
+    review = RESOURCES["ReviewPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    puts = [s for s in review if "s3:PutObject" in actions({"Statement": [s]})]
+    assert len(puts) == 1 and puts[0]["Condition"] == {"Null": {"s3:if-none-match": "false"}}
+    assert all(r["Fn::Sub"].endswith(("/handler/*", "/templates/*")) for r in puts[0]["Resource"])
+    for env in ("dev", "staging", "prod"):
+        (inline,) = RESOURCES[f"DeployRole{env.capitalize()}"]["Properties"]["Policies"]
+        (release,) = [s for s in inline["PolicyDocument"]["Statement"] if s["Action"] == "s3:PutObject"]
+        assert release["Resource"]["Fn::Sub"].endswith("/releases/*")

@@ -40,7 +40,9 @@ def test_the_pull_request_workflow_reviews_every_environment_in_one_comment():
     assert review["permissions"]["id-token"] == "write"
     assert [row["env"] for row in review["strategy"]["matrix"]["include"]] == ["dev", "prod", "staging"]
     assert all(row["role"].endswith(":role/blueprint-changeset") for row in review["strategy"]["matrix"]["include"])
-    assert review["concurrency"]["group"] == "blueprint-stack-${{ matrix.stack }}"
+    # Its own group, per pull request: a push never cancels main's deploy waiting in the stack's group.
+    assert review["concurrency"] == {"group": "blueprint-review-${{ matrix.stack }}-${{ github.event.pull_request.number }}",
+                                     "cancel-in-progress": True}
     assert any("--output markdown" in s.get("run", "") for s in review["steps"])
     # The deploy roles hold no rights of their own: the change set carries the account's CloudFormation role.
     assert any('--role-arn "${{ matrix.service_role }}"' in s.get("run", "") for s in review["steps"])
@@ -66,7 +68,7 @@ def test_the_main_workflow_runs_the_waves_in_order_with_environments_oidc_and_a_
     (row,) = prod["strategy"]["matrix"]["include"]
     assert row == {"env": "prod", "stack": "items-prod", "region": "us-east-1",
                    "role": "arn:aws:iam::${{ vars.AWS_ACCOUNT_ID }}:role/blueprint-deploy-prod"}
-    assert prod["concurrency"] == {"group": "blueprint-stack-${{ matrix.stack }}", "cancel-in-progress": False}
+    assert prod["concurrency"] == {"group": "blueprint-deploy-${{ matrix.stack }}", "cancel-in-progress": False}
     run = " ".join(s.get("run", "") for s in prod["steps"])
     assert "rollout --target aws --wave prod --env \"$ENV_NAME\" --reviewed" in run
     assert "gh run download" in run  # the change set the pull request reviewed

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from blueprint.errors import DeployFailed, UserError
+from blueprint.errors import DeployFailed, Refused, UserError
 from blueprint.ship import aws, deploy, records
 from blueprint.ship.deploy import check_available, check_reviewed, spec_warning
 from blueprint.ship.prepare import spec_digests
@@ -21,9 +21,10 @@ def test_deploy_refuses_another_target_and_a_changed_template(project):
         check_reviewed(project, "dev", record(), "local")
 
 
-def described_change_set(execution="AVAILABLE", status="CREATE_COMPLETE"):
+def described_change_set(execution="AVAILABLE", status="CREATE_COMPLETE", code_key=f"handler/{'1' * 64}.zip"):
     return {"ChangeSetId": CS_ID, "ChangeSetName": "bp-1", "StackId": STACK_ID, "StackName": "items-dev",
-            "Status": status, "ExecutionStatus": execution, "CreationTime": T0}
+            "Status": status, "ExecutionStatus": execution, "CreationTime": T0,
+            "Parameters": [{"ParameterKey": "CodeKey", "ParameterValue": code_key}]}
 
 
 def summary(cs_id, name, created, status="CREATE_COMPLETE"):
@@ -63,6 +64,14 @@ def test_check_available_refuses_obsolete_gone_superseded_and_changed():
     found, described = check_available(cfn, reviewed, "dev")
     assert found["StackId"] == STACK_ID and described["ChangeSetId"] == CS_ID
     stub.assert_no_pending_responses()
+
+
+def test_a_record_naming_a_change_set_of_another_package_is_refused():
+    """A record is a file (CI: another job's artifact): the change set it names must deploy its package."""
+    cfn, stub = stubbed()
+    stub.add_response("describe_change_set", described_change_set(code_key=f"handler/{'2' * 64}.zip"))
+    with pytest.raises(Refused, match=r"deploys CodeKey 'handler/2{64}.zip', not the reviewed package handler/1{64}"):
+        check_available(cfn, record(target="aws"), "dev")
 
 
 def test_a_spec_edited_since_the_review_is_a_warning_naming_it_and_the_way_to_review_it(project):

@@ -101,3 +101,11 @@ def test_credentials_that_may_not_read_alarms_are_guarded_by_the_stacks_own_alar
                               client=lambda service: cw if service == "cloudwatch" else cfn)
     decided = guard.decide(session, GUARDED, {"StackId": stack_id})
     assert decided.configuration()["RollbackTriggers"] == [{"Arn": ARN, "Type": "AWS::CloudWatch::CompositeAlarm"}]
+
+
+def test_credentials_that_may_not_read_alarms_leave_a_first_create_unguarded_not_failed():
+    cw, cw_stub = stubbed("cloudwatch")
+    cw_stub.add_client_error("describe_alarms", "AccessDenied", "not authorized to perform cloudwatch:DescribeAlarms")
+    session = SimpleNamespace(target=SimpleNamespace(kind="aws"), client=lambda service: cw)
+    decided = guard.decide(session, GUARDED, None)
+    assert decided.configuration() is None  # left out: the alarms do not exist before this create

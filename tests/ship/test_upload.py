@@ -31,3 +31,15 @@ def test_template_url_uses_the_s3_clients_own_endpoint(region, endpoint):
 def test_template_url_on_the_local_aws():
     s3, _ = stubbed("s3", endpoint_url="http://127.0.0.1:4566")
     assert upload.template_url(s3, "b", "k.yaml", "local") == "http://localhost:4566/b/k.yaml"
+
+
+def test_an_artifact_is_put_only_if_absent_and_a_concurrent_twin_counts_as_uploaded():
+    s3, stub = stubbed("s3")
+    for _ in range(2):
+        stub.add_client_error("head_object", "404", "Not Found", 404)
+    stub.add_response("put_object", {}, {"Bucket": "b", "Key": "handler/x.zip", "Body": b"zip", "IfNoneMatch": "*"})
+    assert upload.upload_if_missing(s3, "b", "handler/x.zip", b"zip") is True
+    stub.add_client_error("put_object", "PreconditionFailed", "At least one of the pre-conditions you specified "
+                          "did not hold", 412)
+    assert upload.upload_if_missing(s3, "b", "handler/x.zip", b"zip") is False
+    stub.assert_no_pending_responses()

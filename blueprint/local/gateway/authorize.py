@@ -45,7 +45,9 @@ def _claims(pool: CognitoPool, token: str, now: float) -> dict[str, Any] | None:
     use = claims.get("token_use")
     client = claims.get("client_id") if use == "access" else claims.get("aud")
     exp = claims.get("exp")
-    if claims.get("iss") != pool.issuer or use not in ("access", "id") or client not in pool.client_ids:
+    # `aud` may be a list in a JWT; Cognito writes one client id, so anything else is not its token.
+    if claims.get("iss") != pool.issuer or use not in ("access", "id") or not isinstance(client, str) \
+            or client not in pool.client_ids:
         return None
     if not isinstance(exp, (int, float)) or exp + LEEWAY_SECONDS <= now:
         return None

@@ -114,6 +114,7 @@ def test_a_token_the_local_cognito_issued_passes_and_the_handler_gets_its_claims
     ("wrong audience", {"client_id": "another-client"}),
     ("no expiry", {"exp": None}),
     ("refresh token use", {"token_use": "refresh"}),
+    ("audience as a list", {"token_use": "id", "client_id": None, "aud": ["a-client", "another"]}),
 ])
 def test_tokens_that_do_not_verify_get_401_with_cors(pool, case, claims):
     assert_refused(call(gateway("cognito", cognito=pool["pool"]), headers=[("Authorization", minted(pool, **claims))]),
