@@ -53,6 +53,11 @@ def lock_path(root: Path, target_kind: str, env: str) -> Path:
     return env_state_dir(root, target_kind, env) / LOCK
 
 
+def rollout_lock_path(root: Path, target_kind: str) -> Path:
+    """The lock of the project's rollout on a target: one at a time writes the release manifests."""
+    return target_state_dir(root, target_kind) / "rollout.lock"
+
+
 def bootstrap_lock_path(root: Path, target_kind: str, region: str) -> Path:
     """The lock of a region's bootstrap stack, shared by every environment (a dot: no env is named so)."""
     return target_state_dir(root, target_kind) / f"bootstrap.{region}.lock"

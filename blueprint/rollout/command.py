@@ -20,8 +20,8 @@ from blueprint.render.settings import StackSettings
 from blueprint.rollout import gates, manifest, steps
 from blueprint.rollout.capture import routed
 from blueprint.rollout.definition import Rollout, Wave, load_rollout
-from blueprint.ship import aws
-from blueprint.ship.guard import partition
+from blueprint.ship import aws, lock
+from blueprint.ship.guard import LOCAL_MONITORING_MINUTES, partition
 from blueprint.ship.package import build_package, package_dir
 from blueprint.ship.stacks import stack_description
 from blueprint.ship.upload import code_key
@@ -123,8 +123,25 @@ class Release:
 
     def entry(self, env: str, wave: str, **values: Any) -> None:
         entries = self.data["environments"]
-        entries[env] = {**entries.get(env, {}), "wave": wave, "stack": self.settings[env].stack_name,
+        before = entries.get(env, {})
+        kept = {k: v for k, v in before.items() if k not in ("error", "phase")}  # a past failure's, now stale
+        if values.get("outcome") == "unchanged" and before.get("outcome") in manifest.GOOD:
+            # The stack runs this digest since that deploy: its time (the alarm gate counts from it), who
+            # made it and its template stay; only the check is new.
+            entries[env] = {**kept, "wave": wave, "outcome": "unchanged", "checked_at": manifest.now()}
+            return
+        entries[env] = {**kept, "wave": wave, "stack": self.settings[env].stack_name,
                         "at": manifest.now(), "by": manifest.who(), **values}
+
+
+def gate_minutes(release: Release, minutes: float) -> float:
+    """The alarm gate's quiet time; on the local target shortened as its monitoring window is (and said)."""
+    if release.kind != "local":
+        return minutes
+    short = round(min(minutes, LOCAL_MONITORING_MINUTES) * aws.local_time_scale(release.root), 3)
+    say(f"gate: rollout.yaml asks {minutes:g} min of quiet alarms; the local target waits {short:g} min (its "
+        f"monitoring window, {LOCAL_MONITORING_MINUTES} min, at the local AWS's time scale) to keep local rollouts fast")
+    return short
 
 
 def _show(title: str, results: list[steps.Result]) -> None:
@@ -169,10 +186,11 @@ def run_wave(release: Release, rollout: Rollout, wave: Wave, run: dict[str, Any]
             manifest.write(release.root, release.kind, release.data)
             raise Refused(why)
         if wave.alarms_quiet_minutes is not None:
+            minutes = gate_minutes(release, wave.alarms_quiet_minutes)
             for env in before.environments:
                 deployed_at = release.data["environments"][env].get("at")
                 say("gate: " + gates.wait_quiet(release.session(env).client("cloudwatch"), release.settings[env], env,
-                                                wave.alarms_quiet_minutes, deployed_at, say))
+                                                minutes, deployed_at, say))
     if wave.approval:
         say(f"gate: wave {wave.name} needs an approval: in CI its GitHub environments require a reviewer; here, "
             "running the rollout is the approval")
@@ -225,7 +243,13 @@ def run_wave(release: Release, rollout: Rollout, wave: Wave, run: dict[str, Any]
 
 
 def main(args: Namespace) -> int:
+    """`blueprint rollout`: one at a time per target, since each writes the release manifests it reads."""
     root, kind = Path(args.root), args.target
+    with lock.rollout(root, kind):
+        return _rollout(args, root, kind)
+
+
+def _rollout(args: Namespace, root: Path, kind: str) -> int:
     rollout = load_rollout(root)
     waves = selected(rollout, args.wave, getattr(args, "env", None))
     envs = [env for wave in waves for env in wave.environments]

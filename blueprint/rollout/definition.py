@@ -139,7 +139,10 @@ def load_rollout(root: Path) -> Rollout:
         raise UserError(f"{ROLLOUT_FILE}: file not found: a rollout needs its waves, e.g.\n"
                         "waves:\n  - {name: dev, environments: [dev]}\n"
                         "  - {name: prod, environments: [prod], gate: {alarms_quiet_minutes: 10, approval: true}}")
-    data, locations = load.load_file(root, ROLLOUT_FILE)
+    try:
+        data, locations = load.load_file(root, ROLLOUT_FILE)
+    except SpecErrors as exc:  # the spec's reader words its summary for spec files
+        raise _errors(exc.problems) from None
     locations[()] = Location(ROLLOUT_FILE, 1)
     found = problems(root, data, locations)
     if found:
@@ -148,8 +151,8 @@ def load_rollout(root: Path) -> Rollout:
 
 
 def _errors(found: list[str]) -> UserError:
-    """One SpecErrors (exit 2, no prefix) with every problem, saying nothing was deployed."""
+    """One SpecErrors (exit 2, no prefix) with every problem, saying nothing was done (no deploy, no file)."""
     n = len(found)
     err = SpecErrors(found)
-    err.args = ("\n".join(found) + f"\n{n} problem{'s' if n != 1 else ''} in {ROLLOUT_FILE}; nothing was deployed.",)
+    err.args = ("\n".join(found) + f"\n{n} problem{'s' if n != 1 else ''} in {ROLLOUT_FILE}; nothing was done.",)
     return err

@@ -27,7 +27,7 @@ from typing import Any, Iterator
 
 from blueprint.errors import Refused, UserError
 from blueprint.ship.aws import make_command
-from blueprint.state import bootstrap_lock_path, lock_path
+from blueprint.state import bootstrap_lock_path, lock_path, rollout_lock_path
 
 # A holder writes its name right after it got the lock: a refused command waits this long to read it.
 NAME_WAIT_S = 1.0
@@ -110,6 +110,12 @@ def bootstrap_stack(root: Path, target_kind: str, region: str, env: str) -> cont
                 f"the bootstrap stack of {region} ({target_text(target_kind)})",
                 f"blueprint bootstrap --env {env} --target {target_kind}",
                 "it prints the bootstrap stack's events as it goes")
+
+
+def rollout(root: Path, target_kind: str) -> contextlib.AbstractContextManager[None]:
+    """The lock of the project's rollout on a target (each environment's stack lock is taken inside it)."""
+    return hold(rollout_lock_path(root, target_kind), f"the rollout ({target_text(target_kind)})",
+                f"blueprint rollout --target {target_kind}", "its terminal shows each wave as it goes")
 
 
 def target_text(target_kind: str) -> str:

@@ -85,10 +85,29 @@ def format_markdown(data: dict[str, Any]) -> str:
             lines += ["", f"**DANGEROUS**: this {'removes' if c['action'] == 'Remove' else 'replaces'} "
                           f"`{c['logical_id']}` and the data in it; the deploy refuses it unless named "
                           f"(`--allow-replace {c['logical_id']}`)."]
+    lines += _guard_lines(data.get("rollback"))
     for stack in data.get("previous_stacks") or []:
         lines += ["", f"**Note**: `{stack['stack']}` ({stack['status']}) is a stack of this environment under "
                       f"another name; a renamed `service` leaves it running: `{stack['delete_command']}`."]
     return "\n".join(lines) + "\n"
+
+
+def _guard_lines(rollback: dict[str, Any] | None) -> list[str]:
+    """What guards the deploy (the text review's GUARDED/UNGUARDED line), from the JSON's `rollback`."""
+    if rollback is None:
+        return []
+    names = ", ".join(f"`{t['name']}`" for t in rollback["triggers"])
+    if rollback["guarded"]:
+        line = (f"**Guarded** by rollback trigger(s) {names}: CloudFormation rolls the deploy back if one goes to "
+                f"ALARM while it runs or in the {rollback['monitoring_minutes']:g} min after.")
+    elif rollback["missing"]:
+        line = (f"**Unguarded**: the alarm(s) {', '.join(f'`{n}`' for n in rollback['missing'])} do not exist yet "
+                "(this change set creates them); the next change set is guarded.")
+    else:
+        line = "**Unguarded**: this environment has no alarms (`alarms.enabled` is off)."
+    if rollback.get("in_alarm"):
+        line += f" ⚠️ Already in ALARM: {', '.join(f'`{n}`' for n in rollback['in_alarm'])}."
+    return ["", line]
 
 
 def changeset_main(args: Namespace) -> int:

@@ -98,7 +98,9 @@ def read_record(root: Path, target_kind: str, env: str) -> ReviewRecord:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"no reviewed change set for {env} ({path} is missing): "
-                        f"run `{make_command('changeset', env, target_kind)}`, review it, then deploy") from None
+                        f"run `{make_command('changeset', env, target_kind)}`, review it, then deploy (if it answers "
+                        f"\"no changes\", the stack already runs this template and package: there is nothing to "
+                        f"deploy)") from None
     except OSError as exc:
         raise _unusable(path, exc, _again(env, target_kind), "read") from None
     except UnicodeDecodeError:

@@ -209,6 +209,12 @@ BAD = {
                                "api.routes[0].scopes[0]: scope \"items/read\" with api.auth mode none"),
     "own-pool-scope-without-server": ("api:\n  auth:\n    mode: cognito\n  routes:\n    - path: /items\n      methods: [GET]\n"
                                       "      scopes: [read]\n", "scope \"read\" for the stack's own user pool"),
+    "own-pool-scope-without-server-name": ("api:\n  auth:\n    mode: cognito\n  routes:\n    - path: /items\n"
+                                           "      methods: [GET]\n      scopes: [/read]\n",
+                                           "scope \"/read\" for the stack's own user pool"),
+    "own-pool-scope-without-name": ("api:\n  auth:\n    mode: cognito\n  routes:\n    - path: /items\n"
+                                    "      methods: [GET]\n      scopes: [items/]\n",
+                                    "scope \"items/\" for the stack's own user pool"),
     "unknown-mode": ("api:\n  auth:\n    mode: oauth\n", "api.auth.mode"),
     "bad-pool-arn": ("api:\n  auth:\n    mode: cognito\n    user_pool_arn: us-east-1_abc\n", "api.auth.user_pool_arn"),
 }

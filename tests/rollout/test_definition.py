@@ -42,7 +42,7 @@ def test_schema_problems_name_the_line_the_key_and_what_is_allowed(rollout_proje
         "rollout.yaml:5: waves[0].gaet: unknown key 'gaet' (did you mean 'gate'? allowed here: environments, gate, "
         "max_parallel, name)",
         found[2], found[3],
-        "4 problems in rollout.yaml; nothing was deployed.",
+        "4 problems in rollout.yaml; nothing was done.",
     ]
     assert sorted(found[2:4], key=lambda line: "missing" not in line) == [
         "rollout.yaml:6: waves[1]: missing required key 'name' (The wave's name (1-20 lowercase letters, digits or "
@@ -73,7 +73,7 @@ waves:
         "rollout.yaml:6: waves[1].environments[1]: 'dev' is in wave 'dev' already (an environment is in one wave only)",
         "rollout.yaml:8: waves[2].environments[0]: 'prod' is a protected environment: its wave needs `gate: "
         "{approval: true}` (in CI its GitHub environment then requires a reviewer)",
-        "5 problems in rollout.yaml; nothing was deployed.",
+        "5 problems in rollout.yaml; nothing was done.",
     ]
 
 
@@ -109,3 +109,13 @@ def test_the_schema_is_valid_json_schema():
     from jsonschema import Draft202012Validator
 
     Draft202012Validator.check_schema(definition.rollout_schema())
+
+
+def test_a_yaml_error_in_rollout_yaml_is_summed_up_as_rollout_yamls(tmp_path, capsys):
+
+    project = tmp_path / "p"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv*", ".blueprint", "node_modules", ".git"))
+    (project / "rollout.yaml").write_text("waves: [\n")
+    assert cli.main(["--root", str(project), "ci", "github", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rollout.yaml:") and err.rstrip().endswith("1 problem in rollout.yaml; nothing was done."), err

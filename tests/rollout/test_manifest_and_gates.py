@@ -120,3 +120,30 @@ def test_each_thread_of_a_wave_keeps_its_own_output():
         assert results[name].splitlines()[:2] == [f"{name} 0", f"{name} err 0"]
         assert all(line.startswith(name) for line in results[name].splitlines())
     assert real.getvalue() == "main thread\n"
+
+
+def test_an_unchanged_environment_keeps_the_time_of_the_deploy_the_gate_counts_from():
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from blueprint.rollout.command import Release
+    deployed = {"outcome": "deployed", "at": "2026-01-01T00:00:00+00:00", "by": "ci", "template_sha256": "t" * 64,
+                "healthy": True, "error": "an earlier failure", "phase": "review"}
+    release = Release(Path("."), "local", {"staging": SimpleNamespace(stack_name="items-staging")}, "d" * 64,
+                      {"environments": {"staging": dict(deployed)}, "runs": []})
+    release.entry("staging", "staging", outcome="unchanged", template_sha256=None)
+    entry = release.data["environments"]["staging"]
+    assert (entry["at"], entry["by"], entry["template_sha256"]) == (deployed["at"], "ci", "t" * 64)
+    assert entry["outcome"] == "unchanged" and "checked_at" in entry and "error" not in entry and "phase" not in entry
+    release.entry("staging", "staging", outcome="deployed", template_sha256="u" * 64)
+    assert release.data["environments"]["staging"]["at"] > deployed["at"]
+
+
+def test_a_second_rollout_on_the_same_target_is_refused_while_one_runs(tmp_path):
+    from argparse import Namespace
+
+    from blueprint.rollout import command
+    from blueprint.ship import lock
+    with lock.rollout(tmp_path, "local"):
+        with pytest.raises(Refused, match=r"the rollout \(the local AWS\) is locked by `blueprint rollout --target local` \(pid \d+"):
+            command.main(Namespace(root=str(tmp_path), target="local"))

@@ -61,3 +61,17 @@ def test_no_changes_is_one_line():
     data = report.to_json(review.Review("change set", "items-dev", "us-east-1", [], None, None, True))
     assert markdown.format_markdown(data) == ("### `items-dev` (us-east-1)\n\n"
                                               "No changes: the stack already runs this template and package.\n")
+
+
+def test_it_says_what_guards_the_deploy_as_the_text_review_does():
+    data = report.to_json(review.from_change_set("items-prod", "us-east-1", described(), [], True, "prod"))
+    trigger = {"name": "items-prod-health", "arn": "arn:aws:cloudwatch:us-east-1:1:alarm:items-prod-health",
+               "type": "AWS::CloudWatch::CompositeAlarm"}
+    guarded = {"guarded": True, "triggers": [trigger], "missing": [], "monitoring_minutes": 10, "in_alarm": []}
+    text = markdown.format_markdown({**data, "rollback": guarded})
+    assert "**Guarded** by rollback trigger(s) `items-prod-health`" in text and "in the 10 min after" in text
+    first = {**guarded, "guarded": False, "triggers": [], "missing": ["items-prod-health"]}
+    assert "**Unguarded**: the alarm(s) `items-prod-health` do not exist yet" in markdown.format_markdown(
+        {**data, "rollback": first})
+    off = {**first, "missing": []}
+    assert "no alarms (`alarms.enabled` is off)" in markdown.format_markdown({**data, "rollback": off})

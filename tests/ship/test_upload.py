@@ -35,10 +35,10 @@ def test_template_url_on_the_local_aws():
 
 def test_an_artifact_is_put_only_if_absent_and_a_concurrent_twin_counts_as_uploaded():
     s3, stub = stubbed("s3")
-    for _ in range(2):
-        stub.add_client_error("head_object", "404", "Not Found", 404)
+    stub.add_client_error("head_object", "404", "Not Found", 404)
     stub.add_response("put_object", {}, {"Bucket": "b", "Key": "handler/x.zip", "Body": b"zip", "IfNoneMatch": "*"})
     assert upload.upload_if_missing(s3, "b", "handler/x.zip", b"zip") is True
+    stub.add_client_error("head_object", "404", "Not Found", 404)
     stub.add_client_error("put_object", "PreconditionFailed", "At least one of the pre-conditions you specified "
                           "did not hold", 412)
     assert upload.upload_if_missing(s3, "b", "handler/x.zip", b"zip") is False

@@ -18,4 +18,5 @@ def check(d: dict[str, Any]) -> Iterator[tuple[tuple, str]]:
         if needed.lower() not in lower:
             yield ("api", "cors", "allow_headers"), (
                 f"{needed} is missing with api.auth mode {mode} (allowed: a list including "
-                f"{', '.join(NEEDED[mode])}, which an authorized call sends)")
+                f"{', '.join(NEEDED[mode])}, which an authorized call sends; an environment's file may set "
+                "the whole list, since lists replace)")

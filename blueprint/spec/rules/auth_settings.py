@@ -30,7 +30,7 @@ def check(d: dict[str, Any]) -> Iterator[tuple[tuple, str]]:
                 yield ("api", "routes", i, "scopes", j), (
                     f"scope \"{scope}\" with api.auth mode {mode} (allowed: scopes only with mode cognito; "
                     "remove them or set api.auth.mode: cognito)")
-            elif "user_pool_arn" not in auth and scope.count("/") != 1:
+            elif "user_pool_arn" not in auth and (scope.count("/") != 1 or "" in scope.split("/")):
                 yield ("api", "routes", i, "scopes", j), (
                     f"scope \"{scope}\" for the stack's own user pool (allowed: `<resource server>/<name>`, "
                     "e.g. items/read: the pool defines each scope on a resource server)")
