@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from blueprint.errors import Refused
 from blueprint.render.settings import StackSettings
+from blueprint.ship import aws
 
 POLL_S = 30.0
 
@@ -20,11 +21,9 @@ def alarm_states(cloudwatch: Any, settings: StackSettings) -> list[dict[str, Any
     names = [t.name for t in settings.rollback_triggers] if settings.alarms_enabled else []
     if not names:
         return []
-    found = cloudwatch.describe_alarms(AlarmNames=names, AlarmTypes=["CompositeAlarm", "MetricAlarm"])
-    alarms = [*found.get("CompositeAlarms", []), *found.get("MetricAlarms", [])]
-    states = {a["AlarmName"]: (a.get("StateValue", "INSUFFICIENT_DATA"), a.get("StateUpdatedTimestamp")) for a in alarms}
-    return [{"name": n, "state": states.get(n, ("MISSING", None))[0], "since": states.get(n, (None, None))[1]}
-            for n in names]
+    found = aws.describe_alarms(cloudwatch, names)
+    return [{"name": n, "state": found[n]["state"] if n in found else "MISSING",
+             "since": found[n]["since"] if n in found else None} for n in names]
 
 
 def health(cloudwatch: Any, settings: StackSettings) -> tuple[bool, str]:

@@ -175,19 +175,26 @@ def make_command(verb: str, env: str, target_kind: str) -> str:
 ALARM_TYPES = {"CompositeAlarms": "AWS::CloudWatch::CompositeAlarm", "MetricAlarms": "AWS::CloudWatch::Alarm"}
 
 
-def alarms(session: Session, names: list[str]) -> dict[str, dict[str, str]]:
-    """The named alarms that exist: name -> {arn, type (as RollbackTrigger.Type takes it), state, reason}."""
+def alarms(session: Session, names: list[str]) -> dict[str, dict[str, Any]]:
+    """The named alarms that exist, read with the session's CloudWatch client (describe_alarms)."""
+    return describe_alarms(session.client("cloudwatch"), names) if names else {}
+
+
+def describe_alarms(cloudwatch: Any, names: list[str]) -> dict[str, dict[str, Any]]:
+    """The named alarms that exist, metric and composite: name -> {arn, type (as RollbackTrigger.Type takes
+    it), state, reason, since (when the state last changed)}."""
     if not names:
         return {}
-    found: dict[str, dict[str, str]] = {}
+    found: dict[str, dict[str, Any]] = {}
     kwargs: dict[str, Any] = {"AlarmNames": list(names), "AlarmTypes": ["CompositeAlarm", "MetricAlarm"]}
     while True:
-        page = session.client("cloudwatch").describe_alarms(**kwargs)
+        page = cloudwatch.describe_alarms(**kwargs)
         for key, kind in ALARM_TYPES.items():
             for alarm in page.get(key, []):
                 found[alarm["AlarmName"]] = {"arn": alarm["AlarmArn"], "type": kind,
                                              "state": alarm.get("StateValue", "INSUFFICIENT_DATA"),
-                                             "reason": alarm.get("StateReason", "")}
+                                             "reason": alarm.get("StateReason", ""),
+                                             "since": alarm.get("StateUpdatedTimestamp")}
         if not page.get("NextToken"):
             return found
         kwargs["NextToken"] = page["NextToken"]

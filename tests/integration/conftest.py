@@ -57,6 +57,18 @@ class Project:
             sys.stdin = old_stdin
         return Run(code, out.getvalue(), err.getvalue())
 
+    def new_env(self, name: str, extra: str = "") -> None:
+        """envs/<name>.yaml = dev's file (+ extra YAML), rendered."""
+        text = (self.root / "envs" / "dev.yaml").read_text()
+        (self.root / "envs" / f"{name}.yaml").write_text(text + extra)
+        assert self.run("render", "--env", name).code == 0
+
+    def ship(self, env: str, *deploy_args: str) -> tuple[Run, Run]:
+        """`changeset` (which must succeed), then `deploy`: (the review's run, the deploy's run)."""
+        review = self.run("changeset", "--env", env)
+        assert review.code == 0, review.text
+        return review, self.run("deploy", "--env", env, *deploy_args)
+
     def state(self, env: str) -> Path:
         """The env's state folder on this target (`.blueprint/<target>/<env>/`)."""
         return env_state_dir(self.root, self.target, env)

@@ -25,19 +25,6 @@ def bootstrapped(shipped):
     return shipped
 
 
-def new_env(project, name: str, extra: str = "") -> None:
-    """envs/<name>.yaml = dev's file (+ extra YAML), rendered."""
-    text = (project.root / "envs" / "dev.yaml").read_text()
-    (project.root / "envs" / f"{name}.yaml").write_text(text + extra)
-    assert project.run("render", "--env", name).code == 0
-
-
-def ship(project, env: str, *deploy_args: str):
-    review = project.run("changeset", "--env", env)
-    assert review.code == 0, review.text
-    return review, project.run("deploy", "--env", env, *deploy_args)
-
-
 def set_capacity(project, table: str, read: int = 5, write: int = 5) -> None:
     project.client("dynamodb").update_table(
         TableName=table, ProvisionedThroughput={"ReadCapacityUnits": read, "WriteCapacityUnits": write})
@@ -45,7 +32,7 @@ def set_capacity(project, table: str, read: int = 5, write: int = 5) -> None:
 
 def test_drift_names_the_changed_table_capacity_with_both_values(bootstrapped):
     project = bootstrapped
-    _, run = ship(project, "dev")
+    _, run = project.ship("dev")
     assert run.code == 0, run.text
     in_sync = project.run("drift", "--env", "dev")
     assert in_sync.code == 0, in_sync.text
@@ -76,8 +63,8 @@ def test_drift_names_the_changed_table_capacity_with_both_values(bootstrapped):
     dev = project.root / "envs" / "dev.yaml"
     original = dev.read_text()  # the other tests copy dev's file: it is put back below
     try:
-        new_env(project, "dev", "table:\n  read_capacity: 8\n")  # unprotected: deploy does not check drift
-        _, run = ship(project, "dev")
+        project.new_env("dev", "table:\n  read_capacity: 8\n")  # unprotected: deploy does not check drift
+        _, run = project.ship("dev")
         assert run.code == 0, run.text
         assert "drift:" not in run.text
     finally:
@@ -87,9 +74,9 @@ def test_drift_names_the_changed_table_capacity_with_both_values(bootstrapped):
 
 def test_capacity_set_by_the_stacks_auto_scaling_is_not_drift(bootstrapped):
     project = bootstrapped
-    new_env(project, "scaled", "table:\n  autoscaling:\n    max_read_capacity: 20\n    max_write_capacity: 20\n"
+    project.new_env("scaled", "table:\n  autoscaling:\n    max_read_capacity: 20\n    max_write_capacity: 20\n"
                                "    target_utilization: 70\n")
-    _, run = ship(project, "scaled")
+    _, run = project.ship("scaled")
     assert run.code == 0, run.text
     set_capacity(project, "items-scaled-items", read=9)  # what the scaler does under load
     checked = project.run("drift", "--env", "scaled")
@@ -101,17 +88,17 @@ def test_capacity_set_by_the_stacks_auto_scaling_is_not_drift(bootstrapped):
 
 def test_a_protected_environment_refuses_to_deploy_over_drift_until_accepted(bootstrapped):
     project = bootstrapped
-    new_env(project, "guard", "protected: true\n")
-    _, run = ship(project, "guard")
+    project.new_env("guard", "protected: true\n")
+    _, run = project.ship("guard")
     assert run.code == 0, run.text
 
-    new_env(project, "guard", "protected: true\ntable:\n  read_capacity: 6\n")
-    _, run = ship(project, "guard")  # in sync: checked, and through
+    project.new_env("guard", "protected: true\ntable:\n  read_capacity: 6\n")
+    _, run = project.ship("guard")  # in sync: checked, and through
     assert run.code == 0, run.text
     assert "drift: none on items-guard (checked before executing on a protected environment)" in run.out
 
     set_capacity(project, "items-guard-items", read=6, write=8)  # someone raised the writes by hand
-    new_env(project, "guard", "protected: true\ntable:\n  read_capacity: 7\n")
+    project.new_env("guard", "protected: true\ntable:\n  read_capacity: 7\n")
     review = project.run("changeset", "--env", "guard")
     assert review.code == 0, review.text
     refused = project.run("deploy", "--env", "guard")
@@ -148,7 +135,7 @@ def set_quota(project, n: int | None) -> None:
 
 def test_reserved_concurrency_beyond_the_quota_is_refused_before_any_change_set(bootstrapped):
     project = bootstrapped
-    new_env(project, "quota")
+    project.new_env("quota")
     limit = project.client("lambda").get_account_settings()["AccountLimit"]
     reserved = limit["ConcurrentExecutions"] - limit["UnreservedConcurrentExecutions"]  # the module's other stacks
     cfn = project.client("cloudformation")
@@ -168,9 +155,9 @@ def test_reserved_concurrency_beyond_the_quota_is_refused_before_any_change_set(
         assert "Or lower function.reserved_concurrency to 4 or less for quota" in short.err
 
         set_quota(project, reserved + 105)  # exactly enough
-        _, run = ship(project, "quota")
+        _, run = project.ship("quota")
         assert run.code == 0, run.text
-        new_env(project, "quota", "table:\n  read_capacity: 6\n")  # an update re-reserves the function's own 5
+        project.new_env("quota", "table:\n  read_capacity: 6\n")  # an update re-reserves the function's own 5
         review = project.run("changeset", "--env", "quota")
         assert review.code == 0, review.text
     finally:

@@ -11,7 +11,6 @@ import re
 import pytest
 
 from blueprint.cfn import loader
-from tests.integration.test_update import new_env, ship
 
 pytestmark = pytest.mark.integration
 
@@ -41,10 +40,10 @@ def folded_block(text: str, head: str) -> str:
 
 def test_a_one_tag_change_is_one_line_folded_over_the_tagged_resources(bootstrapped):
     project = bootstrapped
-    new_env(project, "tier")
-    _, run = ship(project, "tier")
+    project.new_env("tier")
+    _, run = project.ship("tier")
     assert run.code == 0, run.text
-    new_env(project, "tier", "tags:\n  Tier: gold\n")
+    project.new_env("tier", "tags:\n  Tier: gold\n")
     tagged = sorted(lid for lid, res in template(project, "tier")["Resources"].items()
                     if "Tags" in (res.get("Properties") or {}))
 
@@ -75,12 +74,12 @@ def test_a_one_tag_change_is_one_line_folded_over_the_tagged_resources(bootstrap
 
 def test_a_throttle_change_shows_the_method_setting_that_changed(bootstrapped):
     project = bootstrapped
-    new_env(project, "thr")
-    _, run = ship(project, "thr")
+    project.new_env("thr")
+    _, run = project.ship("thr")
     assert run.code == 0, run.text
     [setting] = template(project, "thr")["Resources"]["Stage"]["Properties"]["MethodSettings"]
     rate, burst = setting["ThrottlingRateLimit"], setting["ThrottlingBurstLimit"]
-    new_env(project, "thr", f"api:\n  throttle:\n    rate_limit: {rate + 30}\n    burst_limit: {burst + 60}\n")
+    project.new_env("thr", f"api:\n  throttle:\n    rate_limit: {rate + 30}\n    burst_limit: {burst + 60}\n")
 
     review = project.run("changeset", "--env", "thr")
     assert review.code == 0, review.text

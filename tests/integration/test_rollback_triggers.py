@@ -19,6 +19,7 @@ from blueprint.local import process as local
 from blueprint.local.timing import Timing
 
 pytestmark = pytest.mark.integration
+ALARMS_ON = "alarms:\n  enabled: true\n"  # the alarms (and so the guard) are on in these environments
 SCALE = 0.1
 
 
@@ -30,13 +31,6 @@ def guarded(shipped):
     run = shipped.run("bootstrap", "--env", "dev")
     assert run.code == 0, run.text
     return shipped
-
-
-def new_env(project, name: str, extra: str = "") -> None:
-    """envs/<name>.yaml = dev's file with the alarms on (+ extra YAML), rendered."""
-    text = (project.root / "envs" / "dev.yaml").read_text()
-    (project.root / "envs" / f"{name}.yaml").write_text(text + "alarms:\n  enabled: true\n" + extra)
-    assert project.run("render", "--env", name).code == 0
 
 
 def first_deploy(project, env: str) -> None:
@@ -53,7 +47,7 @@ def first_deploy(project, env: str) -> None:
 
 def guarded_review(project, env: str) -> dict:
     """An update's change set (read capacity 5 -> 6), reviewed as guarded; its JSON review's `rollback`."""
-    new_env(project, env, "table:\n  read_capacity: 6\n")
+    project.new_env(env, ALARMS_ON + "table:\n  read_capacity: 6\n")
     review = project.run("changeset", "--env", env, "--output", "json")
     assert review.code == 0, review.text
     rollback = json.loads(review.out)["rollback"]
@@ -66,11 +60,11 @@ def guarded_review(project, env: str) -> dict:
 
 def test_an_alarm_in_the_monitoring_window_rolls_the_deploy_back_and_names_the_alarm(guarded):
     project, env = guarded, "trip"
-    new_env(project, env)
+    project.new_env(env, ALARMS_ON)
     first_deploy(project, env)
     cfn, cw = project.client("cloudformation"), project.client("cloudwatch")
     previous = cfn.get_template(StackName=f"items-{env}")["TemplateBody"]
-    new_env(project, env, "table:\n  read_capacity: 6\n")
+    project.new_env(env, ALARMS_ON + "table:\n  read_capacity: 6\n")
     text = project.run("changeset", "--env", env)  # the text review names the guard and its window
     assert text.code == 0, text.text
     assert (f"GUARDED by rollback trigger(s) items-{env}-health: CloudFormation rolls this change set back if it "
@@ -101,7 +95,7 @@ def test_an_alarm_in_the_monitoring_window_rolls_the_deploy_back_and_names_the_a
 
 def test_a_guarded_deploy_that_stays_out_of_alarm_leaves_its_triggers_on_the_stack(guarded):
     project, env = guarded, "steady"
-    new_env(project, env)
+    project.new_env(env, ALARMS_ON)
     first_deploy(project, env)
     rollback = guarded_review(project, env)
     started = time.monotonic()

@@ -17,7 +17,6 @@ import time
 import pytest
 
 from blueprint.ship import deploy
-from tests.integration.test_update import new_env, ship
 
 pytestmark = pytest.mark.integration
 
@@ -44,10 +43,10 @@ def read_capacity(project, table: str) -> int:
 
 def reviewed_update(project, env: str) -> None:
     """The env deployed, then a change of its read capacity reviewed (not deployed)."""
-    new_env(project, env)
-    _, run = ship(project, env)
+    project.new_env(env)
+    _, run = project.ship(env)
     assert run.code == 0, run.text
-    new_env(project, env, "table:\n  read_capacity: 8\n")
+    project.new_env(env, "table:\n  read_capacity: 8\n")
     review = project.run("changeset", "--env", env)
     assert review.code == 0, review.text
 
@@ -136,7 +135,7 @@ def test_a_change_set_runs_once_however_often_it_is_asked(bootstrapped, monkeypa
 
 def test_a_spec_edited_since_the_review_but_not_rendered_warns_and_deploys_the_reviewed_template(bootstrapped):
     project = bootstrapped
-    new_env(project, "digest")
+    project.new_env("digest")
     assert project.run("changeset", "--env", "digest").code == 0
     record = json.loads((project.state("digest") / "changeset.json").read_text())
     assert sorted(record["spec_files"]) == ["blueprint.yaml", "envs/digest.yaml"]
@@ -153,10 +152,10 @@ def test_a_spec_edited_since_the_review_but_not_rendered_warns_and_deploys_the_r
 
 def test_a_renamed_service_names_the_stack_it_leaves_running(bootstrapped):
     project = bootstrapped
-    new_env(project, "svc")
-    _, run = ship(project, "svc")
+    project.new_env("svc")
+    _, run = project.ship("svc")
     assert run.code == 0, run.text
-    new_env(project, "svc", "service: things\n")
+    project.new_env("svc", "service: things\n")
     review = project.run("changeset", "--env", "svc")
     assert review.code == 0, review.text
     assert re.search(r"Change set \S+ to create stack things-svc", review.out)

@@ -37,12 +37,6 @@ def timed(shipped):
     return shipped
 
 
-def new_env(project, name: str, extra: str = "") -> None:
-    text = (project.root / "envs" / "dev.yaml").read_text()
-    (project.root / "envs" / f"{name}.yaml").write_text(text + extra)
-    assert project.run("render", "--env", name).code == 0
-
-
 def deploy_process(project, env: str) -> subprocess.Popen:
     """`blueprint deploy` in a process of its own, its output line by line."""
     return subprocess.Popen([sys.executable, "-m", "blueprint", "--root", str(project.root), "deploy", "--env", env,
@@ -76,7 +70,7 @@ def settled(cfn, stack: str, timeout_s: float = 60) -> dict:
 
 def test_the_deploy_transcript_lists_every_resource_in_dependency_order(timed):
     project = timed
-    new_env(project, "seen")
+    project.new_env("seen")
     assert project.run("changeset", "--env", "seen").code == 0
     run = project.run("deploy", "--env", "seen")
     assert run.code == 0, run.text
@@ -95,10 +89,10 @@ def test_the_deploy_transcript_lists_every_resource_in_dependency_order(timed):
 
 def test_a_second_update_while_one_runs_is_refused_with_aws_message(timed):
     project = timed
-    new_env(project, "busy")
+    project.new_env("busy")
     assert project.run("changeset", "--env", "busy").code == 0
     assert project.run("deploy", "--env", "busy").code == 0
-    new_env(project, "busy", "table:\n  read_capacity: 7\n")
+    project.new_env("busy", "table:\n  read_capacity: 7\n")
     assert project.run("changeset", "--env", "busy").code == 0
     cfn = project.client("cloudformation")
     stack_id = cfn.describe_stacks(StackName="items-busy")["Stacks"][0]["StackId"]
@@ -127,7 +121,7 @@ def test_a_second_update_while_one_runs_is_refused_with_aws_message(timed):
 
 def test_ctrl_c_during_a_deploy_leaves_the_stack_going_and_says_how_to_follow_it(timed):
     project = timed
-    new_env(project, "ctrlc")
+    project.new_env("ctrlc")
     assert project.run("changeset", "--env", "ctrlc").code == 0
     deploying = deploy_process(project, "ctrlc")
     try:

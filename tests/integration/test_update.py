@@ -24,20 +24,6 @@ def bootstrapped(shipped):
     return shipped
 
 
-def new_env(project, name: str, extra: str = "") -> None:
-    """envs/<name>.yaml = dev's file (+ extra YAML), rendered."""
-    text = (project.root / "envs" / "dev.yaml").read_text()
-    (project.root / "envs" / f"{name}.yaml").write_text(text + extra)
-    assert project.run("render", "--env", name).code == 0
-
-
-def ship(project, env: str, *deploy_args: str):
-    review = project.run("changeset", "--env", env)
-    assert review.code == 0, review.text
-    run = project.run("deploy", "--env", env, *deploy_args)
-    return review, run
-
-
 def edit_template(monkeypatch, env: str, edit):
     """Make `env`'s rendered template differ from what the templates give (a hand-made change).
 
@@ -54,11 +40,11 @@ def edit_template(monkeypatch, env: str, edit):
 
 def test_capacity_change_is_a_modify_through_an_s3_template(bootstrapped, monkeypatch):
     project = bootstrapped
-    new_env(project, "cap")
-    first, run = ship(project, "cap")
+    project.new_env("cap")
+    first, run = project.ship("cap")
     assert run.code == 0, run.text
 
-    new_env(project, "cap", "table:\n  read_capacity: 12\n")
+    project.new_env("cap", "table:\n  read_capacity: 12\n")
     plan = project.run("plan", "--env", "cap")
     assert plan.code == 0, plan.text
     assert re.search(r"^  Modify +Table +AWS::DynamoDB::Table +False \(predicted\)", plan.out, re.M)
@@ -97,9 +83,9 @@ def test_capacity_change_is_a_modify_through_an_s3_template(bootstrapped, monkey
 
 def test_deploy_refuses_a_template_changed_since_review(bootstrapped):
     project = bootstrapped
-    new_env(project, "drift")
+    project.new_env("drift")
     assert project.run("changeset", "--env", "drift").code == 0
-    new_env(project, "drift", "table:\n  write_capacity: 9\n")
+    project.new_env("drift", "table:\n  write_capacity: 9\n")
     run = project.run("deploy", "--env", "drift")
     assert run.code == 2
     assert "generated/drift/template.yaml changed since change set" in run.err
@@ -108,8 +94,8 @@ def test_deploy_refuses_a_template_changed_since_review(bootstrapped):
 
 def test_table_rename_is_a_dangerous_replacement_refused_without_the_flag(bootstrapped, monkeypatch):
     project = bootstrapped
-    new_env(project, "ren")
-    _, run = ship(project, "ren")
+    project.new_env("ren")
+    _, run = project.ship("ren")
     assert run.code == 0, run.text
 
     edit_template(monkeypatch, "ren", lambda t: t.replace('TableName: "items-ren-items"', 'TableName: "items-ren-items2"'))
@@ -137,15 +123,15 @@ def test_table_rename_is_a_dangerous_replacement_refused_without_the_flag(bootst
 
 def test_a_failing_deploy_gives_the_reason_and_exit_1(bootstrapped, monkeypatch):
     project = bootstrapped
-    new_env(project, "bad")
-    _, run = ship(project, "bad")
+    project.new_env("bad")
+    _, run = project.ship("bad")
     assert run.code == 0, run.text
     # A bucket named like the bootstrap's artifacts bucket: it exists, so CloudFormation cannot create it.
     clash = ('  Clash:\n    Type: AWS::S3::Bucket\n    Properties:\n'
              '      BucketName: !Sub "blueprint-artifacts-${AWS::AccountId}-${AWS::Region}"\n')
     edit_template(monkeypatch, "bad", lambda t: t.replace("\nOutputs:\n", "\n" + clash + "\nOutputs:\n"))
     assert project.run("render", "--env", "bad").code == 0
-    review, failed = ship(project, "bad")
+    review, failed = project.ship("bad")
     assert "1 to add" in review.out
     assert failed.code == 1, failed.text
     assert "deploy failed: failed resources:" in failed.err
@@ -156,7 +142,7 @@ def test_a_failing_deploy_gives_the_reason_and_exit_1(bootstrapped, monkeypatch)
 
 def test_stale_generated_is_refused(bootstrapped):
     project = bootstrapped
-    new_env(project, "stale")
+    project.new_env("stale")
     (project.root / "envs" / "stale.yaml").write_text(
         (project.root / "envs" / "stale.yaml").read_text() + "table:\n  read_capacity: 7\n")
     run = project.run("changeset", "--env", "stale")
@@ -166,7 +152,7 @@ def test_stale_generated_is_refused(bootstrapped):
 
 def test_a_foreign_account_is_refused(bootstrapped):
     project = bootstrapped
-    new_env(project, "acct", 'account_id: "111111111111"\n')
+    project.new_env("acct", 'account_id: "111111111111"\n')
     run = project.run("changeset", "--env", "acct")
     assert run.code == 2
     assert "111111111111" in run.err and "envs/acct.yaml" in run.err
@@ -178,7 +164,7 @@ def test_prod_gets_the_stack_policy_and_cannot_be_destroyed(bootstrapped):
     project = bootstrapped
     if project.target == "aws":
         pytest.skip("would leave a termination-protected items-prod stack in the live account")
-    _, run = ship(project, "prod")
+    _, run = project.ship("prod")
     assert run.code == 0, run.text
     policy = json.loads(project.client("cloudformation").get_stack_policy(StackName="items-prod")["StackPolicyBody"])
     denied = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
@@ -190,8 +176,8 @@ def test_prod_gets_the_stack_policy_and_cannot_be_destroyed(bootstrapped):
 
 def test_destroy_asks_then_deletes(bootstrapped):
     project = bootstrapped
-    new_env(project, "gone")
-    _, run = ship(project, "gone")
+    project.new_env("gone")
+    _, run = project.ship("gone")
     assert run.code == 0, run.text
     declined = project.run("destroy", "--env", "gone", stdin="no\n")
     assert declined.code == 0 and "nothing deleted" in declined.out
@@ -212,7 +198,7 @@ def test_protection_missed_by_a_stopped_deploy_is_applied_by_the_next_command(bo
     project = bootstrapped
     if project.target == "aws":
         pytest.skip("would leave a termination-protected stack in the live account")
-    new_env(project, "guard", "protected: true\n")
+    project.new_env("guard", "protected: true\n")
     settings = json.loads((project.root / "generated" / "guard" / "stack.json").read_text())
     assert settings["stack_policy"] and settings["termination_protection"]
     assert project.run("changeset", "--env", "guard").code == 0
@@ -238,8 +224,8 @@ def test_protection_missed_by_a_stopped_deploy_is_applied_by_the_next_command(bo
     # A policy lost some other way is restored before the next update executes, so it governs that update.
     allow_all = {"Statement": [{"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}]}
     project.client("cloudformation").set_stack_policy(StackName="items-guard", StackPolicyBody=json.dumps(allow_all))
-    new_env(project, "guard", "protected: true\ntable:\n  read_capacity: 6\n")
-    review, run = ship(project, "guard")
+    project.new_env("guard", "protected: true\ntable:\n  read_capacity: 6\n")
+    review, run = project.ship("guard")
     assert run.code == 0, run.text
     assert run.out.index("stack policy set") < run.out.index("executing change set")
     assert _policy(project, "items-guard") == settings["stack_policy"]
@@ -247,10 +233,10 @@ def test_protection_missed_by_a_stopped_deploy_is_applied_by_the_next_command(bo
 
 def test_deploy_refuses_when_another_change_set_was_created_after_the_review(bootstrapped):
     project = bootstrapped
-    new_env(project, "race")
-    _, run = ship(project, "race")
+    project.new_env("race")
+    _, run = project.ship("race")
     assert run.code == 0, run.text
-    new_env(project, "race", "table:\n  read_capacity: 8\n")
+    project.new_env("race", "table:\n  read_capacity: 8\n")
     assert project.run("changeset", "--env", "race").code == 0
     record = json.loads((project.state("race") / "changeset.json").read_text())
 

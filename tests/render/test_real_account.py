@@ -15,27 +15,11 @@ import pytest
 
 from blueprint.cfn import loader
 from blueprint.render.templates import render_environment
-from blueprint.spec import load as spec
-from blueprint.spec.validate import load_valid
 from tests.conftest import ROOT
 from tests.render.test_rendered_values import every_switch_on
+from tests.render.test_requirements import ENVS, of_type, template, the_spec
 
-ENVS = spec.environments(ROOT)
 RULES_DIR = ROOT / "lint" / "rules"
-
-
-@cache
-def template(env: str) -> dict:
-    return loader.loads((ROOT / "generated" / env / "template.yaml").read_text())
-
-
-@cache
-def the_spec(env: str):
-    return load_valid(ROOT, [env])[0]
-
-
-def of_type(t: dict, kind: str) -> dict[str, dict]:
-    return {lid: r for lid, r in t["Resources"].items() if r["Type"] == kind}
 
 
 def rendered(s) -> dict:

@@ -65,7 +65,8 @@ class Alarms:
         self.state, self.since = state, since
 
     def describe_alarms(self, AlarmNames, AlarmTypes):  # noqa: N803 - the SDK's names
-        return {"CompositeAlarms": [{"AlarmName": n, "StateValue": self.state, "StateUpdatedTimestamp": self.since}
+        return {"CompositeAlarms": [{"AlarmName": n, "AlarmArn": f"arn:aws:cloudwatch:us-east-1:1:alarm:{n}",
+                                     "StateValue": self.state, "StateUpdatedTimestamp": self.since}
                                     for n in AlarmNames], "MetricAlarms": []}
 
 
