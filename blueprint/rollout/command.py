@@ -139,6 +139,8 @@ def gate_minutes(release: Release, minutes: float) -> float:
     if release.kind != "local":
         return minutes
     short = round(min(minutes, LOCAL_MONITORING_MINUTES) * aws.local_time_scale(release.root), 3)
+    if short >= minutes:
+        return minutes
     say(f"gate: rollout.yaml asks {minutes:g} min of quiet alarms; the local target waits {short:g} min (its "
         f"monitoring window, {LOCAL_MONITORING_MINUTES} min, at the local AWS's time scale) to keep local rollouts fast")
     return short
