@@ -15,10 +15,11 @@ import re
 import secrets
 import string
 import sys
+import time
 from argparse import Namespace
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from blueprint import state
 from blueprint.cfn import loader
@@ -217,8 +218,10 @@ class LocalApi:
 
 def build(root: Path, env: str, *, port: int = 0, throttling: bool = True, access_log: TextIO | None = sys.stdout,
           endpoint: str | None = None, region: str | None = None, ensure_local_aws: bool = True,
-          api_key: str | None = None, function_log: Any = None) -> LocalApi:
-    """Build the local API of an environment. `endpoint` is the local AWS (started when not given)."""
+          api_key: str | None = None, function_log: Any = None,
+          clock: Callable[[], float] = time.monotonic) -> LocalApi:
+    """Build the local API of an environment. `endpoint` is the local AWS (started when not given);
+    `clock` is what the throttle's buckets refill by."""
     root = Path(root)
     doc, api = read_api(root, env)
     settings = stack_settings.read(root, env)
@@ -263,7 +266,7 @@ def build(root: Path, env: str, *, port: int = 0, throttling: bool = True, acces
         print(f"note: {why_not}", file=sys.stderr)
     gateway = Gateway(api, runtime, keys=keys, api_id=deployed.api_id, account_id=LOCAL_ACCOUNT_ID,
                       access_log=AccessLog(api.access_log_format, access_log), throttling=throttling,
-                      function_log=function_log, cognito=pool,
+                      function_log=function_log, cognito=pool, clock=clock,
                       credentials=serve_auth.local_credentials(region, LOCAL_ACCOUNT_ID))
     try:
         server = LocalApiServer(gateway, "127.0.0.1", port)

@@ -63,11 +63,11 @@ def moto_endpoint(dev_doc):
     server.stop()
 
 
-def build_api(endpoint: str, *, throttling: bool, log: io.StringIO, function_log=None):
+def build_api(endpoint: str, *, throttling: bool, log: io.StringIO, function_log=None, **kwargs):
     from blueprint.local import serve
 
     return serve.build(ROOT, "dev", endpoint=endpoint, region=REGION, api_key=KEY, access_log=log,
-                       throttling=throttling, function_log=function_log or (lambda text: None)).start()
+                       throttling=throttling, function_log=function_log or (lambda text: None), **kwargs).start()
 
 
 @pytest.fixture(scope="module")

@@ -46,9 +46,11 @@ def handler_calls(local_api, monkeypatch) -> list:
 
 def test_200_simultaneous_connections_are_each_answered_by_the_handler_or_429(moto_endpoint):
     """200 threads each open their own connection at once, GETs and POSTs mixed, against the dev
-    template's limits (usage plan: 50 req/s, burst 100 per key): none is reset or left to time out."""
+    template's limits (usage plan: 50 req/s, burst 100 per key): none is reset or left to time out.
+    The buckets' clock stands still, so exactly the burst is admitted however fast this machine is
+    (on a slow one, 200 requests spread over 2 s would all fit in burst + rate x time)."""
     log = io.StringIO()
-    api = build_api(moto_endpoint, throttling=True, log=log)
+    api = build_api(moto_endpoint, throttling=True, log=log, clock=lambda: 0.0)
     try:
         host, port, stage = api.server.host, api.server.port, api.api.stage
         headers = {"x-api-key": KEY, "Content-Type": "application/json"}
@@ -60,11 +62,10 @@ def test_200_simultaneous_connections_are_each_answered_by_the_handler_or_429(mo
         api.stop()
     assert result.errors == 0, result.error_kinds
     assert result.calls == 200 and set(result.statuses) <= {200, 201, 429}, result.statuses
-    assert result.statuses.get(429) and result.statuses.get(200) and result.statuses.get(201), result.statuses
+    assert result.statuses.get(200) and result.statuses.get(201), result.statuses
     plan = api.api.usage_plans[0].throttle
     admitted = result.statuses[200] + result.statuses[201]
-    assert admitted <= plan.burst_limit + plan.rate_limit * result.seconds + 1
-    assert result.seconds < 15
+    assert admitted == plan.burst_limit and result.statuses[429] == 200 - plan.burst_limit, result.statuses
     assert log.getvalue().count("\n") == 200  # each answered and logged once
 
 

@@ -172,7 +172,7 @@ def test_the_function_timeout_and_the_integration_timeout(tmp_path):
         import time
         def lambda_handler(event, context):
             if event.get("slow"):
-                time.sleep(2)
+                time.sleep(5)
             return {"ok": True}
     """)
     for runtime, refused, integration_timeout in [
@@ -182,12 +182,12 @@ def test_the_function_timeout_and_the_integration_timeout(tmp_path):
         started = time.monotonic()
         with pytest.raises(refused):
             runtime.invoke({"slow": True}, integration_timeout)
-        assert time.monotonic() - started < 0.6
+        assert time.monotonic() - started < 2  # far from the handler's 5 s: the machine may be busy
         # The stuck container is abandoned: with room for one container only, the next call gets a
         # fresh one at once, neither queued behind the sleeping handler nor refused for want of one.
         started = time.monotonic()
         assert runtime.invoke({}, 29) == {"ok": True}
-        assert time.monotonic() - started < 0.6
+        assert time.monotonic() - started < 2
 
 
 def test_a_handler_that_does_not_import_is_reported(tmp_path):
@@ -220,13 +220,13 @@ def test_a_busy_function_queues_first_come_first_served_then_refuses_as_lambda_t
     first.join()
     assert done == [1]
     # Busy for longer than the queue wait: refused at the wait's end, as Lambda refuses past its concurrency.
-    slow = threading.Thread(target=lambda: runtime.invoke({"sleep": 1.5, "n": 3}, 29))
+    slow = threading.Thread(target=lambda: runtime.invoke({"sleep": 2.5, "n": 3}, 29))
     slow.start()
     time.sleep(0.05)
     started = time.monotonic()
     with pytest.raises(ConcurrencyExhausted):
         runtime.invoke({"sleep": 0, "n": 4}, 29)
-    assert 0.5 < time.monotonic() - started < 1.0
+    assert 0.5 < time.monotonic() - started < 1.8  # the wait's end, well before the slow call's
     # The wait counts from the request's arrival (queued_since), not from the call.
     with pytest.raises(ConcurrencyExhausted):
         runtime.invoke({"sleep": 0, "n": 5}, 29, queued_since=time.monotonic() - 1)
