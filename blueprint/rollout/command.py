@@ -23,8 +23,7 @@ from blueprint.rollout.definition import Rollout, Wave, load_rollout
 from blueprint.ship import aws, lock
 from blueprint.ship.guard import LOCAL_MONITORING_MINUTES, partition
 from blueprint.ship.package import build_package, package_dir
-from blueprint.ship.stacks import stack_description
-from blueprint.ship.upload import code_key
+from blueprint.ship.upload import artifact_bucket, code_key
 from blueprint.spec.validate import load_valid
 
 
@@ -80,9 +79,7 @@ class Release:
         return f"arn:{partition(settings.region)}:iam::{account}:role/{self.service_role}"
 
     def bucket(self, env: str) -> str | None:
-        stack = stack_description(self.session(env).client("cloudformation"), self.settings[env].bootstrap_stack)
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
-        return outputs.get("ArtifactBucketName")
+        return artifact_bucket(self.session(env).client("cloudformation"), self.settings[env].bootstrap_stack)[0]
 
     def take(self, folder: Path | None) -> None:
         """Merge in the manifests of this digest found under `folder` (CI: the earlier jobs' artifacts)."""

@@ -7,13 +7,24 @@ from __future__ import annotations
 
 from argparse import Namespace
 from pathlib import Path
+from typing import Any
 
-from blueprint.errors import DeployFailed
+from blueprint.errors import DeployFailed, UserError
 from blueprint.ship import aws, lock, report
 from blueprint.ship.changeset import submit
 from blueprint.ship.execute import check_dangerous, execute
 from blueprint.ship.prepare import prepare
 from blueprint.ship.stack_commands import outputs_of
+from blueprint.ship.stacks import stack_description, stackset_instances
+
+
+def check_not_stackset(cfn: Any, name: str, where: str) -> None:
+    """A second bootstrap stack beside the StackSet's would claim the same fixed-name bucket and fail late."""
+    instances = [] if stack_description(cfn, name) else stackset_instances(cfn, name)
+    if instances:
+        raise UserError(f"{where} is bootstrapped by the StackSet {name} (its stack {instances[0]}): change it "
+                        f"there, from the organization's management account (`blueprint bootstrap --stackset`), "
+                        "not with a second bootstrap stack")
 
 
 def main(args: Namespace) -> int:
@@ -24,6 +35,7 @@ def main(args: Namespace) -> int:
         session = aws.session_for(prepared.settings.region, kind, root)
         aws.check_account(session, prepared.settings.account_id, env)
         cfn = session.client("cloudformation")
+        check_not_stackset(cfn, prepared.stack_name, session.target.describe())
         done = submit(session, prepared, {}, {"TemplateBody": prepared.template_text})
         if done.no_changes:
             print(f"bootstrap stack {prepared.stack_name} is up to date in {session.target.describe()}: no changes")

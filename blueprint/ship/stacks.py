@@ -1,5 +1,5 @@
-"""Looking at a stack: the one DescribeStacks lookup, whether it can take a change set now, poll pacing,
-and the stacks of an environment left under an older name."""
+"""Looking at a stack: the one DescribeStacks lookup, the bootstrap stack (ours or a StackSet's), whether a
+stack can take a change set now, poll pacing, and the stacks of an environment left under an older name."""
 from __future__ import annotations
 
 import time
@@ -46,6 +46,34 @@ def stack_description(cfn: Any, stack_name: str) -> dict[str, Any] | None:
             return None
         raise
     return stacks[0] if stacks else None
+
+
+def stackset_instances(cfn: Any, stackset: str) -> list[str]:
+    """The live stacks a StackSet named `stackset` made in this account and region, by name.
+
+    CloudFormation names a StackSet's stack instance `StackSet-<stackset>-<uuid>`: the one way to tell it
+    from the stacks of the account without the StackSet's administrator account.
+    """
+    prefix = f"StackSet-{stackset}-"
+    names: list[str] = []
+    for page in cfn.get_paginator("list_stacks").paginate():
+        names += [s["StackName"] for s in page.get("StackSummaries", [])
+                  if s["StackName"].startswith(prefix) and s["StackStatus"] != "DELETE_COMPLETE"]
+    return sorted(set(names))
+
+
+def bootstrap_stack(cfn: Any, name: str) -> dict[str, Any] | None:
+    """The region's bootstrap stack: `name` (made by `blueprint bootstrap`), else the stack instance of the
+    StackSet `name` (made by `blueprint bootstrap --stackset` in every account of the units); None if neither."""
+    stack = stack_description(cfn, name)
+    if stack is not None:
+        return stack
+    instances = stackset_instances(cfn, name)
+    if len(instances) > 1:
+        raise UserError(f"the StackSet {name} has {len(instances)} stacks in this account and region "
+                        f"({', '.join(instances)}), and one bootstrap stack is expected: delete the extra stack "
+                        "instances from the StackSet")
+    return stack_description(cfn, instances[0]) if instances else None
 
 
 def stack_version(stack: dict[str, Any] | None) -> str:

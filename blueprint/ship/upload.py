@@ -11,22 +11,29 @@ from blueprint.errors import UserError
 from blueprint.ship import aws
 from blueprint.ship.package import Package
 from blueprint.ship.prepare import Prepared
-from blueprint.ship.stacks import stack_description
+from blueprint.ship.stacks import bootstrap_stack
 
 TEMPLATE_BODY_LIMIT = 51_200  # CloudFormation's TemplateBody limit; larger ones go through S3
 BOOTSTRAP_READY = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 
 
+def artifact_bucket(cfn: Any, bootstrap_name: str) -> tuple[str | None, str]:
+    """(the artifacts bucket named by the bootstrap stack's outputs or None, the stack's name and state)."""
+    stack = bootstrap_stack(cfn, bootstrap_name)
+    if stack is None:
+        return None, f"{bootstrap_name} is not deployed"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    ready = stack["StackStatus"] in BOOTSTRAP_READY and "ArtifactBucketName" in outputs
+    return (outputs["ArtifactBucketName"] if ready else None), f"{stack['StackName']} is {stack['StackStatus']}"
+
+
 def bootstrap_bucket(cfn: Any, prepared: Prepared, target_kind: str) -> str:
     """The artifacts bucket from the bootstrap stack's outputs; UserError when it is not deployed."""
-    name = prepared.settings.bootstrap_stack
-    stack = stack_description(cfn, name)
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
-    if not stack or stack["StackStatus"] not in BOOTSTRAP_READY or "ArtifactBucketName" not in outputs:
-        state = stack["StackStatus"] if stack else "not deployed"
-        raise UserError(f"the bootstrap stack {name} is {state} in {prepared.settings.region}: "
+    bucket, state = artifact_bucket(cfn, prepared.settings.bootstrap_stack)
+    if bucket is None:
+        raise UserError(f"the bootstrap stack {state} in {prepared.settings.region}: "
                         f"run `{aws.make_command('bootstrap', prepared.env, target_kind)}` first")
-    return outputs["ArtifactBucketName"]
+    return bucket
 
 
 def upload_if_missing(s3: Any, bucket: str, key: str, body: bytes) -> bool:

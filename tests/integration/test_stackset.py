@@ -42,3 +42,25 @@ def test_the_units_are_required_and_checked(org):
     assert run.code == 2 and "--stackset needs the organizational units" in run.err
     run = org.run("bootstrap", "--env", "dev", "--stackset", "--ou", "finance")
     assert run.code == 2 and "--ou finance: not an organizational unit id" in run.err
+
+
+def test_a_member_accounts_stackset_made_bootstrap_stack_is_the_one_changesets_use(org):
+    """In an account of the units the bootstrap stack is the StackSet's instance, StackSet-blueprint-bootstrap-<id>:
+    change sets find its bucket, and `bootstrap` refuses to make a second stack beside it."""
+    cfn = org.client("cloudformation")
+    name = "StackSet-blueprint-bootstrap-0f3c9a1e-5b7d-4c2a-9e8f-1a2b3c4d5e6f"
+    cfn.create_stack(StackName=name, Capabilities=["CAPABILITY_IAM"],
+                     TemplateBody=(org.root / "generated" / "bootstrap" / "template.yaml").read_text())
+    cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    (output,) = [o for o in cfn.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]
+                 if o["OutputKey"] == "ArtifactBucketName"]
+
+    review = org.run("changeset", "--env", "dev")
+    assert review.code == 0, review.text
+    keys = [o["Key"] for o in org.client("s3").list_objects_v2(Bucket=output["OutputValue"]).get("Contents", [])]
+    assert any(k.startswith("handler/") for k in keys), keys  # the package went to the StackSet's bucket
+
+    again = org.run("bootstrap", "--env", "dev")
+    assert again.code == 2
+    assert f"is bootstrapped by the StackSet blueprint-bootstrap (its stack {name})" in again.err
+    assert "blueprint-bootstrap" not in [s["StackName"] for s in cfn.describe_stacks()["Stacks"]]

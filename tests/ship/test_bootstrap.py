@@ -16,6 +16,7 @@ from tests.ship.stubs import CS_ID, STACK_ID, stack, stubbed
 def test_bootstrap_refuses_a_dangerous_change_and_deletes_its_change_set(project, monkeypatch, capsys):
     assert cli.main(["--root", str(project), "render"]) == 0
     cfn, stub = stubbed()
+    stub.add_response("describe_stacks", {"Stacks": [stack("UPDATE_COMPLETE", "blueprint-bootstrap")]})  # ours
     stub.add_response("delete_change_set", {}, {"ChangeSetName": CS_ID})
     session = SimpleNamespace(client=lambda service: cfn, target=aws.Target("aws", "us-east-1"))
     monkeypatch.setattr(aws, "session_for", lambda *args: session)

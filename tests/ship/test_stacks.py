@@ -74,3 +74,34 @@ def test_the_environments_stacks_under_other_names_are_found_by_tags_outputs_and
     found = stacks.environment_stacks(cfn, "dev", "development", "things-dev")
     assert [s["StackName"] for s in found] == ["items-dev", "old-dev"]
     stub.assert_no_pending_responses()
+
+
+def _summary(name, status="CREATE_COMPLETE"):
+    return {"StackName": name, "StackId": f"arn:aws:cloudformation:us-east-1:123456789012:stack/{name}/1",
+            "StackStatus": status, "CreationTime": "2026-01-01T00:00:00Z"}
+
+
+@pytest.mark.parametrize("listed,found", [
+    ([], None),
+    ([_summary("StackSet-blueprint-bootstrap-1")], "StackSet-blueprint-bootstrap-1"),
+    ([_summary("StackSet-blueprint-bootstrap-1", "DELETE_COMPLETE"), _summary("StackSet-other-2"),
+      _summary("blueprint-bootstrap-copy")], None),
+])
+def test_the_bootstrap_stack_is_ours_else_the_stacksets_instance(listed, found):
+    cfn, stub = stubbed()
+    stub.add_client_error("describe_stacks", "ValidationError", "Stack with id blueprint-bootstrap does not exist")
+    stub.add_response("list_stacks", {"StackSummaries": listed})
+    if found:
+        stub.add_response("describe_stacks", {"Stacks": [stack("CREATE_COMPLETE", found)]}, {"StackName": found})
+    got = stacks.bootstrap_stack(cfn, "blueprint-bootstrap")
+    assert (got and got["StackName"]) == found
+    stub.assert_no_pending_responses()
+
+
+def test_two_stackset_instances_in_one_region_are_refused():
+    cfn, stub = stubbed()
+    stub.add_client_error("describe_stacks", "ValidationError", "Stack with id blueprint-bootstrap does not exist")
+    stub.add_response("list_stacks", {"StackSummaries": [_summary("StackSet-blueprint-bootstrap-1"),
+                                                         _summary("StackSet-blueprint-bootstrap-2")]})
+    with pytest.raises(UserError, match="has 2 stacks in this account and region"):
+        stacks.bootstrap_stack(cfn, "blueprint-bootstrap")
