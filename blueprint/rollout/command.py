@@ -3,8 +3,10 @@
 Per wave: the gate (the wave before it deployed this digest and was healthy, as the release manifest says;
 its health alarms quiet for the minutes the gate asks), then every environment's change set created and
 reviewed together, then executed together (at most max_parallel at once); the first failure stops the
-rollout, naming the environment (exit 1). The manifest is written after every wave, to `.blueprint/` and to
-the artifacts buckets.
+rollout, naming the environment (exit 1). When the next wave's gate asks quiet alarms, this wave's run then
+watches its own alarms for that long (its credentials are the ones that can read them: in CI the next
+wave's job may be in another account) and records it. The manifest is written after every wave, to
+`.blueprint/` and to the artifacts buckets.
 """
 from __future__ import annotations
 
@@ -64,6 +66,8 @@ class Release:
         self.root, self.kind, self.settings, self.digest, self.data = root, kind, settings, digest, data
         self.service_role = service_role
         self.sessions: dict[str, aws.Session] = {}
+        self.accounts: dict[str, str] = {}
+        self.shortened: set[float] = set()
 
     def session(self, env: str) -> aws.Session:
         if env not in self.sessions:
@@ -77,6 +81,15 @@ class Release:
         settings = self.settings[env]
         account = aws.check_account(self.session(env), settings.account_id, env)
         return f"arn:{partition(settings.region)}:iam::{account}:role/{self.service_role}"
+
+    def reaches(self, env: str) -> bool:
+        """Whether the credentials in use can read `env`'s alarms: its spec pins no account, or pins theirs."""
+        pinned = self.settings[env].account_id
+        if not pinned:
+            return True
+        if env not in self.accounts:
+            self.accounts[env] = self.session(env).client("sts").get_caller_identity()["Account"]
+        return self.accounts[env] == str(pinned)
 
     def bucket(self, env: str) -> str | None:
         return artifact_bucket(self.session(env).client("cloudformation"), self.settings[env].bootstrap_stack)[0]
@@ -122,6 +135,8 @@ class Release:
         entries = self.data["environments"]
         before = entries.get(env, {})
         kept = {k: v for k, v in before.items() if k not in ("error", "phase")}  # a past failure's, now stale
+        if values.get("outcome") != "unchanged":
+            kept.pop("quiet", None)  # the watch of an earlier deploy says nothing of this one
         if values.get("outcome") == "unchanged" and before.get("outcome") in manifest.GOOD:
             # The stack runs this digest since that deploy: its time (the alarm gate counts from it), who
             # made it and its template stay; only the check is new.
@@ -138,9 +153,48 @@ def gate_minutes(release: Release, minutes: float) -> float:
     short = round(min(minutes, LOCAL_MONITORING_MINUTES) * aws.local_time_scale(release.root), 3)
     if short >= minutes:
         return minutes
-    say(f"gate: rollout.yaml asks {minutes:g} min of quiet alarms; the local target waits {short:g} min (its "
-        f"monitoring window, {LOCAL_MONITORING_MINUTES} min, at the local AWS's time scale) to keep local rollouts fast")
+    if minutes not in release.shortened:  # said once: the watch and the next wave's check both ask
+        release.shortened.add(minutes)
+        say(f"gate: rollout.yaml asks {minutes:g} min of quiet alarms; the local target waits {short:g} min (its "
+            f"monitoring window, {LOCAL_MONITORING_MINUTES} min, at the local AWS's time scale) to keep local rollouts fast")
     return short
+
+
+def gate_passed(release: Release, env: str, wave: Wave, minutes: float) -> str:
+    """`env` (of the wave before `wave`) had its alarms quiet for `minutes`: read now where the credentials
+    reach them, else as its own run recorded; Refused when neither can tell."""
+    entry = release.data["environments"][env]
+    if release.reaches(env):
+        return gates.wait_quiet(release.session(env).client("cloudwatch"), release.settings[env], env, minutes,
+                                entry.get("at"), say)
+    seen = gates.recorded_quiet(entry, minutes)
+    if seen is None:
+        raise Refused(f"the gate refused: wave {wave.name} needs {env}'s health alarms quiet for {minutes:g} min, "
+                      f"and they are in account {release.settings[env].account_id}, which these credentials cannot "
+                      f"read, and {env}'s own run recorded no such watch since its deploy. Run "
+                      f"`blueprint rollout --wave {entry.get('wave', '?')} --env {env}` with {env}'s credentials "
+                      f"(it waits for the gate after its deploy, as its CI job does), then this wave again")
+    return f"{env}: {seen}"
+
+
+def watch_for_next(release: Release, rollout: Rollout, wave: Wave, run: dict[str, Any]) -> None:
+    """When the wave after `wave` gates on quiet alarms, watch this wave's alarms here for that long and record it."""
+    following = rollout.after(rollout.wave(wave.name))
+    if following is None or following.alarms_quiet_minutes is None:
+        return
+    minutes = gate_minutes(release, following.alarms_quiet_minutes)
+    for env in wave.environments:
+        entry = release.data["environments"][env]
+        try:
+            seen = gates.wait_quiet(release.session(env).client("cloudwatch"), release.settings[env], env, minutes,
+                                    entry.get("at"), say)
+        except Refused:
+            run.update(outcome="refused", refused_wave=following.name, finished_at=manifest.now())
+            release.save(list(wave.environments))
+            raise
+        entry["quiet"] = gates.quiet_record(minutes, seen, manifest.now())
+        say(f"watched for wave {following.name}'s gate: {seen}")
+    release.save(list(wave.environments))
 
 
 def _show(title: str, results: list[steps.Result]) -> None:
@@ -187,9 +241,7 @@ def run_wave(release: Release, rollout: Rollout, wave: Wave, run: dict[str, Any]
         if wave.alarms_quiet_minutes is not None:
             minutes = gate_minutes(release, wave.alarms_quiet_minutes)
             for env in before.environments:
-                deployed_at = release.data["environments"][env].get("at")
-                say("gate: " + gates.wait_quiet(release.session(env).client("cloudwatch"), release.settings[env], env,
-                                                minutes, deployed_at, say))
+                say("gate: " + gate_passed(release, env, wave, minutes))
     if wave.approval:
         say(f"gate: wave {wave.name} needs an approval: in CI its GitHub environments require a reviewer; here, "
             "running the rollout is the approval")
@@ -239,6 +291,7 @@ def run_wave(release: Release, rollout: Rollout, wave: Wave, run: dict[str, Any]
         manifest.write(release.root, release.kind, release.data)
         raise DeployFailed(f"rollout stopped after wave {wave.name}: {sick[0]} deployed, but its health alarms are "
                            f"not quiet ({release.data['environments'][sick[0]].get('health')})")
+    watch_for_next(release, rollout, wave, run)
 
 
 def main(args: Namespace) -> int:

@@ -47,6 +47,11 @@ class Rollout:
         index = self.waves.index(wave)
         return self.waves[index - 1] if index else None
 
+    def after(self, wave: Wave) -> Wave | None:
+        """The wave deployed just after `wave`; None for the last."""
+        index = self.waves.index(wave)
+        return self.waves[index + 1] if index + 1 < len(self.waves) else None
+
     def environments(self) -> list[str]:
         return [env for wave in self.waves for env in wave.environments]
 

@@ -2,6 +2,9 @@
 CloudWatch, healthy when none is in ALARM, and quiet when none has been in ALARM for N minutes since its deploy.
 
 An environment without alarms is healthy once its deploy completed: there is nothing more to read.
+The alarms are watched by the gated-on wave's own run, with its account's credentials, and the result is
+recorded in its manifest entry (`quiet`); the next wave re-reads them where it can (same account) and
+otherwise takes that record, since another account's alarms are not its credentials' to read.
 """
 from __future__ import annotations
 
@@ -60,3 +63,19 @@ def wait_quiet(cloudwatch: Any, settings: StackSettings, env: str, minutes: int,
         left = minutes - waited
         say(f"gate: {env}'s health alarms quiet for {waited:.1f} of {minutes} min; waiting {left:.1f} min more")
         sleep(min(POLL_S, left * 60))
+
+
+def quiet_record(minutes: float, seen: str, at: str) -> dict[str, Any]:
+    """What a wave's run writes in an environment's manifest entry once its alarms were quiet long enough."""
+    return {"minutes": minutes, "at": at, "seen": seen}
+
+
+def recorded_quiet(entry: dict[str, Any], minutes: float) -> str | None:
+    """What the environment's own run saw, when it watched its alarms for at least `minutes` after its latest
+    deploy; None when it did not (no record, a shorter gate, or a record older than the deploy)."""
+    quiet = entry.get("quiet")
+    if not isinstance(quiet, dict) or not isinstance(quiet.get("minutes"), (int, float)):
+        return None
+    if quiet["minutes"] < minutes or str(quiet.get("at", "")) < str(entry.get("at", "")):
+        return None
+    return f"{quiet.get('seen', '?')} (watched by its own wave's run, {quiet['at']})"

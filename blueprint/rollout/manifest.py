@@ -4,8 +4,8 @@
 bucket of every environment it reached (the audit record, and how a CI job finds what an earlier job
 did). It holds the digest, the package's code key, who started each run and when, and per environment
 the wave, stack, template hash, change set, outcome (deployed, unchanged, failed, not started) and
-whether its health alarms were quiet after the deploy. A wave reads it to refuse a digest the wave
-before it did not deploy and find healthy.
+whether its health alarms were quiet after the deploy (and, when the next wave's gate asks, for how long:
+`quiet`). A wave reads it to refuse a digest the wave before it did not deploy and find healthy.
 """
 from __future__ import annotations
 
@@ -108,13 +108,19 @@ def text(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
+def _newness(entry: dict[str, Any]) -> tuple[str, str, str]:
+    """Which of two entries of one environment is the later: its deploy, then its gate's watch, then its check."""
+    quiet = entry.get("quiet") if isinstance(entry.get("quiet"), dict) else {}
+    return str(entry.get("at", "")), str(quiet.get("at", "")), str(entry.get("checked_at", ""))
+
+
 def merged(local: dict[str, Any] | None, remote: dict[str, Any] | None) -> dict[str, Any] | None:
     """Two copies of one release's manifest as one: each environment's latest entry, every run once."""
     if local is None or remote is None:
         return local or remote
     envs = dict(local["environments"])
     for env, entry in remote["environments"].items():
-        if env not in envs or str(entry.get("at", "")) > str(envs[env].get("at", "")):
+        if env not in envs or _newness(entry) > _newness(envs[env]):
             envs[env] = entry
     runs = list(local.get("runs", []))
     runs += [r for r in remote.get("runs", []) if r not in runs]

@@ -165,3 +165,28 @@ def test_reviewed_without_a_recorded_change_set_is_refused(released):
     run = project.run("rollout", "--wave", "dev", "--reviewed")
     assert run.code == 2, run.text
     assert "rollout stopped at wave dev: dev failed (review: error: no reviewed change set for dev" in run.err
+
+
+def test_a_gate_on_a_wave_in_another_account_takes_what_that_waves_own_run_watched(released, monkeypatch):
+    """In CI, prod's job holds prod's credentials and cannot read staging's alarms in staging's account: staging's
+    run watched them after its deploy (for as long as prod's gate asks) and recorded it, and prod's gate takes that."""
+    from blueprint.rollout.command import Release
+
+    project, first = released
+    assert "watched for wave prod's gate: staging:" in first.out  # staging's run watched its alarms for prod's gate
+    monkeypatch.setattr(Release, "reaches", lambda self, env: env != "staging")
+    run = project.run("rollout", "--wave", "prod")
+    assert run.code == 0, run.text
+    assert "gate: staging: " in run.out and "(watched by its own wave's run, " in run.out
+
+    rollout = project.root / "rollout.yaml"
+    rollout.write_text(ROLLOUT.replace("{alarms_quiet_minutes: 0, approval: true}",
+                                       "{alarms_quiet_minutes: 5, approval: true}"))
+    try:
+        longer = project.run("rollout", "--wave", "prod")  # staging's run watched for 0 minutes, not 5
+    finally:
+        rollout.write_text(ROLLOUT)
+    assert longer.code == 1, longer.text
+    assert "the gate refused: wave prod needs staging's health alarms quiet for" in longer.err
+    assert "`blueprint rollout --wave staging --env staging` with staging's credentials" in longer.err
+    assert "reviewing prod" not in longer.out

@@ -34,6 +34,29 @@ def test_merging_two_copies_keeps_each_environments_latest_entry_and_every_run(a
     assert manifest.merged(a, None) is a and manifest.merged(None, b) is b
 
 
+@pytest.mark.parametrize("order", ["watched-first", "watched-second"])
+def test_of_two_copies_of_one_deploy_the_one_whose_gate_was_watched_is_kept(order):
+    deploy = {"outcome": "deployed", "at": "2026-01-01T00:00:00+00:00", "healthy": True}
+    watched = {**deploy, "quiet": gates.quiet_record(10, "staging: quiet", "2026-01-01T00:10:00+00:00")}
+    copies = [{"digest": DIGEST, "environments": {"staging": e}, "runs": []} for e in (watched, deploy)]
+    if order == "watched-second":
+        copies.reverse()
+    assert manifest.merged(*copies)["environments"]["staging"] == watched
+
+
+def test_a_gate_takes_a_recorded_watch_only_as_long_as_it_asks_and_since_the_latest_deploy():
+    entry = {"at": "2026-01-01T00:00:00+00:00",
+             "quiet": gates.quiet_record(10, "staging: quiet for 10 min", "2026-01-01T00:10:00+00:00")}
+    assert gates.recorded_quiet(entry, 10) == ("staging: quiet for 10 min (watched by its own wave's run, "
+                                               "2026-01-01T00:10:00+00:00)")
+    assert gates.recorded_quiet(entry, 5) is not None
+    assert gates.recorded_quiet(entry, 15) is None  # watched for less than this gate asks
+    assert gates.recorded_quiet({**entry, "at": "2026-01-01T01:00:00+00:00"}, 10) is None  # an earlier deploy's
+    assert gates.recorded_quiet({"at": entry["at"]}, 0) is None
+    assert gates.recorded_quiet({**entry, "quiet": "yes"}, 0) is None
+    assert gates.recorded_quiet({**entry, "quiet": {"minutes": "10", "at": "z"}}, 0) is None
+
+
 def test_a_wave_takes_only_a_digest_the_wave_before_deployed_healthy():
     data = manifest.new(DIGEST, "python3.14", "arm64", f"handler/{DIGEST}.zip")
     assert "staging (never rolled out)" in manifest.refusal(data, DIGEST, "prod", "staging", ("staging",))
@@ -136,8 +159,12 @@ def test_an_unchanged_environment_keeps_the_time_of_the_deploy_the_gate_counts_f
     entry = release.data["environments"]["staging"]
     assert (entry["at"], entry["by"], entry["template_sha256"]) == (deployed["at"], "ci", "t" * 64)
     assert entry["outcome"] == "unchanged" and "checked_at" in entry and "error" not in entry and "phase" not in entry
+    entry["quiet"] = gates.quiet_record(10, "staging: quiet", "2026-01-01T00:10:00+00:00")
+    release.entry("staging", "staging", outcome="unchanged", template_sha256=None)
+    assert "quiet" in release.data["environments"]["staging"]  # the same deploy, watched already
     release.entry("staging", "staging", outcome="deployed", template_sha256="u" * 64)
     assert release.data["environments"]["staging"]["at"] > deployed["at"]
+    assert "quiet" not in release.data["environments"]["staging"]  # a new deploy is watched anew
 
 
 def test_a_second_rollout_on_the_same_target_is_refused_while_one_runs(tmp_path):
