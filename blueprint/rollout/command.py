@@ -100,32 +100,33 @@ class Release:
             self.data = manifest.merged(self.data, manifest.parse(file.read_bytes(), str(file), self.digest))
 
     def fetch(self, envs: list[str]) -> None:
-        """Merge in the copies of the manifest kept in these environments' artifacts buckets (CI jobs share them)."""
+        """Merge in each environment's own copy of the manifest from its artifacts bucket (CI jobs share them)."""
         import botocore.exceptions as bx
 
         for env in envs:
             try:
                 bucket = self.bucket(env)
                 if bucket:
-                    body = self.session(env).client("s3").get_object(Bucket=bucket, Key=manifest.s3_key(self.digest))
-                    self.data = manifest.merged(self.data, manifest.parse(body["Body"].read(), bucket, self.digest))
+                    key = manifest.s3_key(self.digest, env)
+                    body = self.session(env).client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+                    own = manifest.own_part(manifest.parse(body, f"s3://{bucket}/{key}", self.digest), env)
+                    self.data = manifest.merged(self.data, own)
             except bx.ClientError:
                 continue  # no copy there yet, or not ours to read: the local one stands
 
     def save(self, envs: list[str]) -> None:
-        """Write the manifest to .blueprint/ and to the artifacts bucket of each of `envs`."""
+        """Write the manifest to .blueprint/, and each of `envs`' entry to its own object in its artifacts bucket."""
         import botocore.exceptions as bx
 
         manifest.write(self.root, self.kind, self.data)
-        done: set[tuple[str, str]] = set()
         for env in envs:
             try:
                 bucket = self.bucket(env)
-                if bucket and (bucket, self.settings[env].region) not in done:
+                if bucket:
+                    own = manifest.own_part(self.data, env)
                     self.session(env).client("s3").put_object(
-                        Bucket=bucket, Key=manifest.s3_key(self.digest), Body=manifest.text(self.data).encode(),
+                        Bucket=bucket, Key=manifest.s3_key(self.digest, env), Body=manifest.text(own).encode(),
                         ContentType="application/json")
-                    done.add((bucket, self.settings[env].region))
             except bx.ClientError as exc:
                 print(f"warning: the release manifest could not be written to {env}'s artifacts bucket "
                       f"({aws.error_code(exc)}: {aws.error_message(exc)}); it is in "

@@ -1,8 +1,9 @@
 """The release manifest: one package digest and what became of it in every environment it was rolled out to.
 
-`.blueprint/<target>/releases/<sha256>.json`, and a copy at `releases/<sha256>.json` in the artifacts
-bucket of every environment it reached (the audit record, and how a CI job finds what an earlier job
-did). It holds the digest, the package's code key, who started each run and when, and per environment
+`.blueprint/<target>/releases/<sha256>.json`, and per environment it reached `releases/<sha256>/<env>.json`
+in that environment's artifacts bucket (the audit record, and how a CI job finds what an earlier job did):
+each environment's deploy role may write only its own object, and a reader takes from it only that
+environment's entry, so no environment's role can vouch for another's deploy or health. It holds the digest, the package's code key, who started each run and when, and per environment
 the wave, stack, template hash, change set, outcome (deployed, unchanged, failed, not started) and
 whether its health alarms were quiet after the deploy (and, when the next wave's gate asks, for how long:
 `quiet`). A wave reads it to refuse a digest the wave before it did not deploy and find healthy.
@@ -57,8 +58,17 @@ def path(root: Path, target_kind: str, digest: str) -> Path:
     return target_state_dir(root, target_kind) / RELEASES / f"{digest}.json"
 
 
-def s3_key(digest: str) -> str:
-    return f"{RELEASES}/{digest}.json"
+def s3_key(digest: str, env: str) -> str:
+    """The environment's own copy in its artifacts bucket (the deploy role's policy allows `releases/*/<env>.json`)."""
+    return f"{RELEASES}/{digest}/{env}.json"
+
+
+def own_part(data: dict[str, Any] | None, env: str) -> dict[str, Any] | None:
+    """What `env`'s own copy may say: its entry alone (with the release's digest, package and runs)."""
+    if data is None:
+        return None
+    entries = data["environments"]
+    return {**data, "environments": {env: entries[env]} if env in entries else {}}
 
 
 def new(digest: str, runtime: str, architecture: str, code_key: str) -> dict[str, Any]:

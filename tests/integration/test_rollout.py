@@ -103,8 +103,10 @@ def test_the_manifest_is_in_the_state_folder_and_the_artifacts_bucket(released):
     assert data["runs"][-1]["outcome"] == "succeeded" and data["runs"][-1]["by"]
     s3 = project.client("s3")
     bucket = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("blueprint-artifacts-")][0]
-    remote = json.loads(s3.get_object(Bucket=bucket, Key=f"releases/{digest}.json")["Body"].read())
-    assert remote["environments"] == data["environments"]
+    for env in ("dev", "staging", "prod"):  # each environment's own object, with its entry alone
+        remote = json.loads(s3.get_object(Bucket=bucket, Key=f"releases/{digest}/{env}.json")["Body"].read())
+        assert remote["environments"] == {env: data["environments"][env]}
+        assert remote["digest"] == digest and remote["runs"]
 
 
 def manifest_sha(text: str) -> str:
@@ -121,6 +123,8 @@ def test_a_second_rollout_of_the_same_digest_changes_nothing(released):
 
 
 def test_a_digest_never_deployed_to_staging_is_refused_for_prod(released):
+    """Refused too when another environment's object in the bucket claims staging had it: each environment's
+    object speaks for that environment alone (prod's deploy role can write prod's object, never staging's)."""
     project, first = released
     before = _code_key(project, "items-prod")
     handler = sorted((project.root / "handler").glob("*.py"))[0]
@@ -128,14 +132,22 @@ def test_a_digest_never_deployed_to_staging_is_refused_for_prod(released):
     handler.write_text(text + "\n# a change that was never rolled out\n")
     try:
         run = project.run("rollout", "--wave", "prod")
+        digest = _digest(run)
+        forged = {"digest": digest, "runs": [], "environments": {
+            "staging": {"outcome": "deployed", "healthy": True, "wave": "staging", "at": manifest.now()}}}
+        s3 = project.client("s3")
+        bucket = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("blueprint-artifacts-")][0]
+        s3.put_object(Bucket=bucket, Key=f"releases/{digest}/prod.json", Body=json.dumps(forged).encode())
+        again = project.run("rollout", "--wave", "prod")
     finally:
         handler.write_text(text)
-    assert run.code == 1, run.text
-    assert "refused: wave prod takes only a package digest that wave staging deployed and found healthy" in run.err
-    assert "staging (never rolled out)" in run.err
-    assert _digest(run) != _digest(first)
+    for refused in (run, again):
+        assert refused.code == 1, refused.text
+        assert "refused: wave prod takes only a package digest that wave staging deployed and found healthy" in refused.err
+        assert "staging (never rolled out)" in refused.err
+        assert "reviewing prod" not in refused.out
+    assert digest != _digest(first)
     assert _code_key(project, "items-prod") == before
-    assert "reviewing prod" not in run.out
 
 
 def test_a_failure_in_staging_stops_the_rollout_before_prod(broken):

@@ -104,7 +104,7 @@ def test_the_service_role_can_create_every_resource_type_of_the_templates():
 
 def test_no_job_can_replace_an_artifact_and_a_pull_request_cannot_write_a_release():
     """Packages and templates are put once (If-None-Match), so a pull request's job cannot swap the zip a
-    reviewed change set names; release manifests are the deploy roles' alone."""
+    reviewed change set names; release manifests are the deploy roles' alone, each its own environment's."""
     review = RESOURCES["ReviewPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     puts = [s for s in review if "s3:PutObject" in actions({"Statement": [s]})]
     assert len(puts) == 1 and puts[0]["Condition"] == {"Null": {"s3:if-none-match": "false"}}
@@ -112,4 +112,4 @@ def test_no_job_can_replace_an_artifact_and_a_pull_request_cannot_write_a_releas
     for env in ("dev", "staging", "prod"):
         (inline,) = RESOURCES[f"DeployRole{env.capitalize()}"]["Properties"]["Policies"]
         (release,) = [s for s in inline["PolicyDocument"]["Statement"] if s["Action"] == "s3:PutObject"]
-        assert release["Resource"]["Fn::Sub"].endswith("/releases/*")
+        assert release["Resource"]["Fn::Sub"].endswith(f"/releases/*/{env}.json")
