@@ -9,12 +9,19 @@ import hashlib
 from pathlib import Path
 from typing import Iterable
 
-from blueprint.render import settings
+from blueprint.render import bootstrap_contract, settings
 from blueprint.render.check import check
 from blueprint.render.context import template_context
 from blueprint.render.files import ACCOUNT, BOOTSTRAP, settings_file, template_file
-from blueprint.render.toolkit import Quoted, environment
+from blueprint.render.toolkit import Quoted, environment as toolkit_environment
 from blueprint.spec.model import Spec
+
+
+def environment():
+    """The toolkit's Jinja environment, with what the bootstrap stack promises the stacks (its version, the boundary)."""
+    env = toolkit_environment()
+    env.globals.update(bootstrap_contract.GLOBALS)
+    return env
 
 
 def header(sources: Iterable[str]) -> str:

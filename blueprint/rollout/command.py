@@ -92,7 +92,7 @@ class Release:
         return self.accounts[env] == str(pinned)
 
     def bucket(self, env: str) -> str | None:
-        return artifact_bucket(self.session(env).client("cloudformation"), self.settings[env].bootstrap_stack)[0]
+        return artifact_bucket(self.session(env).client("cloudformation"), self.settings[env].bootstrap_stack)
 
     def take(self, folder: Path | None) -> None:
         """Merge in the manifests of this digest found under `folder` (CI: the earlier jobs' artifacts)."""

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from blueprint.errors import UserError
+from blueprint.render.bootstrap_contract import BOOTSTRAP_VERSION
 from blueprint.ship import aws
 from blueprint.ship.package import Package
 from blueprint.ship.prepare import Prepared
@@ -17,23 +18,43 @@ TEMPLATE_BODY_LIMIT = 51_200  # CloudFormation's TemplateBody limit; larger ones
 BOOTSTRAP_READY = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 
 
-def artifact_bucket(cfn: Any, bootstrap_name: str) -> tuple[str | None, str]:
-    """(the artifacts bucket named by the bootstrap stack's outputs or None, the stack's name and state)."""
+def bootstrap_outputs(cfn: Any, bootstrap_name: str) -> tuple[dict[str, str] | None, str]:
+    """(the ready bootstrap stack's outputs or None, what the stack is: `<name> is <status>`)."""
     stack = bootstrap_stack(cfn, bootstrap_name)
     if stack is None:
         return None, f"{bootstrap_name} is not deployed"
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     ready = stack["StackStatus"] in BOOTSTRAP_READY and "ArtifactBucketName" in outputs
-    return (outputs["ArtifactBucketName"] if ready else None), f"{stack['StackName']} is {stack['StackStatus']}"
+    return (outputs if ready else None), f"{stack['StackName']} is {stack['StackStatus']}"
+
+
+def artifact_bucket(cfn: Any, bootstrap_name: str) -> str | None:
+    """The artifacts bucket of the region's bootstrap stack; None while it has none ready."""
+    outputs, _ = bootstrap_outputs(cfn, bootstrap_name)
+    return outputs["ArtifactBucketName"] if outputs else None
+
+
+def _bootstrap_fix(stack_state: str, env: str, target_kind: str) -> str:
+    if stack_state.startswith("StackSet-"):  # a member account's: changed only through its StackSet
+        return ("update the StackSet from the organization's management account "
+                f"(`blueprint bootstrap --env {env} --stackset --ou ...`)")
+    return f"run `{aws.make_command('bootstrap', env, target_kind)}`"
 
 
 def bootstrap_bucket(cfn: Any, prepared: Prepared, target_kind: str) -> str:
-    """The artifacts bucket from the bootstrap stack's outputs; UserError when it is not deployed."""
-    bucket, state = artifact_bucket(cfn, prepared.settings.bootstrap_stack)
-    if bucket is None:
-        raise UserError(f"the bootstrap stack {state} in {prepared.settings.region}: "
-                        f"run `{aws.make_command('bootstrap', prepared.env, target_kind)}` first")
-    return bucket
+    """The artifacts bucket from the bootstrap stack's outputs; UserError when it is not deployed, or older
+    than what this tool's stacks rely on (BootstrapVersion: the stack roles' permissions boundary)."""
+    outputs, state = bootstrap_outputs(cfn, prepared.settings.bootstrap_stack)
+    region, env = prepared.settings.region, prepared.env
+    if outputs is None:
+        raise UserError(f"the bootstrap stack {state} in {region}: {_bootstrap_fix(state, env, target_kind)} first")
+    version = outputs.get("BootstrapVersion", "1")
+    if not version.isdigit() or int(version) < BOOTSTRAP_VERSION:
+        raise UserError(f"the bootstrap stack {state.split(' is ')[0]} in {region} is version {version}, and this "
+                        f"template needs version {BOOTSTRAP_VERSION} (the permissions boundary its roles carry): "
+                        f"{_bootstrap_fix(state, env, target_kind)} to update it, then run this again; nothing was "
+                        "uploaded or created")
+    return outputs["ArtifactBucketName"]
 
 
 def upload_if_missing(s3: Any, bucket: str, key: str, body: bytes) -> bool:

@@ -13,7 +13,9 @@ sets Lambda's log levels and may describe its subnets, prod's WAF counts the 8 K
 64 KB, and the bootstrap's API Gateway role trusts the service without an aws:SourceAccount condition.
 Then the alarms (issue 11): prod and staging gained the alarms, the health alarm, the topic, its policy
 and subscription, the key's CloudWatch statement and the outputs; prod the dashboard. Then cdk-nag in
-`make lint`: Metadata.cdk_nag suppressions with their reasons (nothing else changed).
+`make lint`: Metadata.cdk_nag suppressions with their reasons (nothing else changed). Then the permissions
+boundary: the bootstrap's StackRoleBoundary policy and BootstrapVersion output, and each stack role's
+PermissionsBoundary.
 """
 from __future__ import annotations
 
@@ -27,10 +29,10 @@ from blueprint.cfn import loader
 from tests.conftest import ROOT
 
 BEFORE = {
-    "bootstrap": "203142af156013cf31f2fe277cd16b7dbb3967ce3d01d7f4530e8ca59a7ebfb0",
-    "dev": "4886c70fc2f0e00698579446b5727772049a47e3afc339271c2850b5006dcd1f",
-    "prod": "396cb347a714017f00298fe716c9f068bd7fab043bdc44622201b5dcd007dc96",
-    "staging": "b648a6a493daca97da53c971ddfb8694c35315cb01c4470a2727956048be449d",
+    "bootstrap": "7cd5081f86b5bacc133e8d449c115b8308dc25771f6118ceb58ab4c222a5457a",
+    "dev": "eefcaf4f0cff63837b745431dcae31aecbf3b6c7cce55237702a35586a454e1b",
+    "prod": "b5043af8b7bdbbe7e12219a0a915c40e12537889fef142dc46ccc6d63f7cf5a7",
+    "staging": "2666b3b3ef54a0393b7e1266f774d8e090523914606f59aacf86d7c070dfe5c5",
 }
 
 

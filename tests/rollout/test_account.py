@@ -113,3 +113,21 @@ def test_no_job_can_replace_an_artifact_and_a_pull_request_cannot_write_a_releas
         (inline,) = RESOURCES[f"DeployRole{env.capitalize()}"]["Properties"]["Policies"]
         (release,) = [s for s in inline["PolicyDocument"]["Statement"] if s["Action"] == "s3:PutObject"]
         assert release["Resource"]["Fn::Sub"].endswith(f"/releases/*/{env}.json")
+
+
+def test_the_service_role_gives_a_role_rights_only_with_the_bootstrap_stacks_boundary_on_it():
+    """CreateRole, PutRolePolicy and PutRolePermissionsBoundary hold only with the boundary named, so a reviewed
+    template cannot make a stack role beyond it; nothing takes a boundary off or attaches a managed policy."""
+    granting = {"iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"}
+    never = {"iam:DeleteRolePermissionsBoundary", "iam:AttachRolePolicy", "iam:CreatePolicy",
+             "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"}
+    seen = set()
+    for statement in _service_statements():
+        names = {statement["Action"]} if isinstance(statement["Action"], str) else set(statement["Action"])
+        assert not names & never, statement["Sid"]
+        if names & granting:
+            assert names <= granting, statement["Sid"]  # nothing unconditioned shares the statement
+            assert statement["Condition"] == {"ArnLike": {"iam:PermissionsBoundary": {
+                "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/blueprint-stack-boundary-*"}}}
+            seen |= names
+    assert seen == granting
