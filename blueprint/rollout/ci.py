@@ -24,6 +24,7 @@ from pathlib import Path
 from blueprint.render import settings as stack_settings
 from blueprint.render.settings import StackSettings
 from blueprint.rollout.definition import Rollout, load_rollout
+from blueprint.rollout.manifest import ARTIFACT_PREFIX
 from blueprint.ship.markdown import MARKER
 from blueprint.spec.validate import load_valid, selected_envs
 
@@ -57,16 +58,29 @@ def deploy_role(env: str) -> str:
     return f"blueprint-deploy-{env}"
 
 
-def _credentials(role: str, region: str) -> str:
+# A wave's job holds its credentials through its review, deploy and monitoring window (an hour), then the
+# watch of its alarms for the next wave's gate (at most 180 min, rollout.schema.json): at most 4 h, the deploy
+# roles' MaxSessionDuration (templates/account.yaml.j2). GitHub's OIDC credentials last 1 h unless asked.
+DEPLOY_BUDGET_S = 3600
+MAX_SESSION_S = 4 * 3600
+
+
+def _credentials(role: str, region: str, seconds: int | None = None) -> str:
+    duration = f"          role-duration-seconds: {seconds}\n" if seconds else ""
     return f"""\
       - uses: aws-actions/configure-aws-credentials@v6
         with:
           role-to-assume: {role}
           aws-region: {region}
-"""
+{duration}"""
 
 
-def stack_steps(group: str, cancel: bool) -> str:
+def deploy_seconds(next_gate_minutes: int | None) -> int:
+    """How long a wave's job needs its credentials: the deploy, then the watch for the next wave's gate."""
+    return min(MAX_SESSION_S, DEPLOY_BUDGET_S + 60 * (next_gate_minutes or 0))
+
+
+def stack_steps(group: str, cancel: bool, seconds: int | None = None) -> str:
     """A job on one stack in its concurrency group, then its credentials.
 
     Deploys and reviews are in separate groups: GitHub keeps one pending job per group and cancels the
@@ -78,11 +92,15 @@ def stack_steps(group: str, cancel: bool) -> str:
       cancel-in-progress: {str(cancel).lower()}
     steps:
 {SETUP}\
-{_credentials("${{ matrix.role }}", "${{ matrix.region }}")}"""
+{_credentials("${{ matrix.role }}", "${{ matrix.region }}", seconds)}"""
 
 
-# One deploy of a stack at a time, never cancelled; a pull request's newer push supersedes its review.
-DEPLOY_STEPS = stack_steps("blueprint-deploy-${{ matrix.stack }}", cancel=False)
+def deploy_steps(seconds: int) -> str:
+    """One deploy of a stack at a time, never cancelled."""
+    return stack_steps("blueprint-deploy-${{ matrix.stack }}", cancel=False, seconds=seconds)
+
+
+# A pull request's newer push supersedes its review.
 REVIEW_STEPS = stack_steps("blueprint-review-${{ matrix.stack }}-${{ github.event.pull_request.number }}", cancel=True)
 
 
@@ -175,6 +193,8 @@ jobs:
 def _wave_job(rollout: Rollout, index: int, settings: dict[str, StackSettings]) -> str:
     wave = rollout.waves[index]
     needs = f"    needs: wave-{rollout.waves[index - 1].name}\n" if index else ""
+    following = rollout.after(wave)
+    seconds = deploy_seconds(following.alarms_quiet_minutes if following else None)
     return f"""\
   wave-{wave.name}:
 {needs}\
@@ -185,7 +205,7 @@ def _wave_job(rollout: Rollout, index: int, settings: dict[str, StackSettings]) 
       matrix:
 {_matrix(list(wave.environments), settings, None)}\
     environment: ${{{{ matrix.env }}}}
-{DEPLOY_STEPS}\
+{deploy_steps(seconds)}\
       - name: the change set the pull request reviewed
         env:
           GH_TOKEN: ${{{{ github.token }}}}
@@ -198,7 +218,7 @@ def _wave_job(rollout: Rollout, index: int, settings: dict[str, StackSettings]) 
           gh run download "$run" --name "blueprint-review-$ENV_NAME" --dir ".blueprint/aws/$ENV_NAME"
       - uses: actions/download-artifact@v7
         with:
-          pattern: blueprint-release-*
+          pattern: {ARTIFACT_PREFIX}*
           path: manifests
       - name: deploy {wave.name}
         env:
@@ -209,7 +229,7 @@ def _wave_job(rollout: Rollout, index: int, settings: dict[str, StackSettings]) 
       - uses: actions/upload-artifact@v6
         if: ${{{{ always() }}}}
         with:
-          name: blueprint-release-${{{{ matrix.env }}}}
+          name: {ARTIFACT_PREFIX}${{{{ matrix.env }}}}
           path: .blueprint/aws/releases/
           include-hidden-files: true
           if-no-files-found: ignore

@@ -67,6 +67,7 @@ class Release:
         self.service_role = service_role
         self.sessions: dict[str, aws.Session] = {}
         self.accounts: dict[str, str] = {}
+        self.buckets: dict[str, str | None] = {}
         self.shortened: set[float] = set()
 
     def session(self, env: str) -> aws.Session:
@@ -82,22 +83,35 @@ class Release:
         account = aws.check_account(self.session(env), settings.account_id, env)
         return f"arn:{partition(settings.region)}:iam::{account}:role/{self.service_role}"
 
-    def reaches(self, env: str) -> bool:
-        """Whether the credentials in use can read `env`'s alarms: its spec pins no account, or pins theirs."""
-        pinned = self.settings[env].account_id
-        if not pinned:
-            return True
+    def account(self, env: str) -> str:
+        """The account of the credentials `env`'s session holds."""
         if env not in self.accounts:
             self.accounts[env] = self.session(env).client("sts").get_caller_identity()["Account"]
-        return self.accounts[env] == str(pinned)
+        return self.accounts[env]
+
+    def reaches(self, env: str) -> bool:
+        """Whether the credentials in use can read `env`'s alarms: they are of the account its deploy was made
+        in (as the manifest records it), else of the account its spec pins, if it pins one."""
+        deployed_in = self.data["environments"].get(env, {}).get("account") or self.settings[env].account_id
+        return not deployed_in or self.account(env) == str(deployed_in)
 
     def bucket(self, env: str) -> str | None:
-        return artifact_bucket(self.session(env).client("cloudformation"), self.settings[env].bootstrap_stack)
+        if env not in self.buckets:
+            self.buckets[env] = artifact_bucket(self.session(env).client("cloudformation"),
+                                                self.settings[env].bootstrap_stack)
+        return self.buckets[env]
 
     def take(self, folder: Path | None) -> None:
-        """Merge in the manifests of this digest found under `folder` (CI: the earlier jobs' artifacts)."""
+        """Merge in the manifests of this digest from the earlier CI jobs' artifacts under `folder`: the one in
+        `blueprint-release-<env>/` speaks for <env> alone, as each environment's object in S3 does."""
         for file in sorted(Path(folder).rglob(f"{self.digest}.json")) if folder else []:
-            self.data = manifest.merged(self.data, manifest.parse(file.read_bytes(), str(file), self.digest))
+            env = file.parent.name.removeprefix(manifest.ARTIFACT_PREFIX)
+            if not file.parent.name.startswith(manifest.ARTIFACT_PREFIX) or env not in self.settings:
+                print(f"warning: {file} is not in an environment's release artifact ({manifest.ARTIFACT_PREFIX}<env>/): "
+                      "ignored", file=sys.stderr)
+                continue
+            own = manifest.own_part(manifest.parse(file.read_bytes(), str(file), self.digest), env)
+            self.data = manifest.merged(self.data, own)
 
     def fetch(self, envs: list[str]) -> None:
         """Merge in each environment's own copy of the manifest from its artifacts bucket (CI jobs share them)."""
@@ -122,7 +136,11 @@ class Release:
         for env in envs:
             try:
                 bucket = self.bucket(env)
-                if bucket:
+                if not bucket:
+                    print(f"warning: {env} has no ready bootstrap stack, so its release manifest is not in an "
+                          f"artifacts bucket; it is in {manifest.path(self.root, self.kind, self.digest)}",
+                          file=sys.stderr)
+                else:
                     own = manifest.own_part(self.data, env)
                     self.session(env).client("s3").put_object(
                         Bucket=bucket, Key=manifest.s3_key(self.digest, env), Body=manifest.text(own).encode(),
@@ -135,9 +153,9 @@ class Release:
     def entry(self, env: str, wave: str, **values: Any) -> None:
         entries = self.data["environments"]
         before = entries.get(env, {})
-        kept = {k: v for k, v in before.items() if k not in ("error", "phase")}  # a past failure's, now stale
-        if values.get("outcome") != "unchanged":
-            kept.pop("quiet", None)  # the watch of an earlier deploy says nothing of this one
+        # A past failure's error is stale now, and so is any watch of the alarms: each run watches anew
+        # (from the deploy's time, so an environment quiet since is through at once).
+        kept = {k: v for k, v in before.items() if k not in ("error", "phase", "quiet")}
         if values.get("outcome") == "unchanged" and before.get("outcome") in manifest.GOOD:
             # The stack runs this digest since that deploy: its time (the alarm gate counts from it), who
             # made it and its template stay; only the check is new.
@@ -168,11 +186,12 @@ def gate_passed(release: Release, env: str, wave: Wave, minutes: float) -> str:
     if release.reaches(env):
         return gates.wait_quiet(release.session(env).client("cloudwatch"), release.settings[env], env, minutes,
                                 entry.get("at"), say)
-    seen = gates.recorded_quiet(entry, minutes)
+    seen = gates.recorded_quiet(entry, minutes, manifest.now())
     if seen is None:
         raise Refused(f"the gate refused: wave {wave.name} needs {env}'s health alarms quiet for {minutes:g} min, "
                       f"and they are in account {release.settings[env].account_id}, which these credentials cannot "
-                      f"read, and {env}'s own run recorded no such watch since its deploy. Run "
+                      f"read, and {env}'s own run recorded no such watch since its deploy in the last "
+                      f"{gates.RECORD_VALID_MINUTES} min. Run "
                       f"`blueprint rollout --wave {entry.get('wave', '?')} --env {env}` with {env}'s credentials "
                       f"(it waits for the gate after its deploy, as its CI job does), then this wave again")
     return f"{env}: {seen}"
@@ -189,7 +208,8 @@ def watch_for_next(release: Release, rollout: Rollout, wave: Wave, run: dict[str
         try:
             seen = gates.wait_quiet(release.session(env).client("cloudwatch"), release.settings[env], env, minutes,
                                     entry.get("at"), say)
-        except Refused:
+        except Refused as exc:
+            entry.update(healthy=False, health=str(exc).split("; ")[0])  # the gate's view now, not the deploy's
             run.update(outcome="refused", refused_wave=following.name, finished_at=manifest.now())
             release.save(list(wave.environments))
             raise
@@ -280,7 +300,7 @@ def run_wave(release: Release, rollout: Rollout, wave: Wave, run: dict[str, Any]
         entry = release.data["environments"][env]
         if entry["outcome"] in manifest.GOOD:
             healthy, seen = gates.health(release.session(env).client("cloudwatch"), release.settings[env])
-            entry.update(healthy=healthy, health=seen)
+            entry.update(healthy=healthy, health=seen, account=release.account(env))
             say(f"health: {env}: {seen}")
     failed = _failed(deploys)
     if failed:
@@ -318,7 +338,7 @@ def _rollout(args: Namespace, root: Path, kind: str) -> int:
     release.take(getattr(args, "manifests", None))
     run = {"waves": [w.name for w in waves], "by": manifest.who(), "commit": manifest.commit(root),
            "started_at": manifest.now(), "outcome": "running"}
-    data["runs"].append(run)
+    release.data["runs"].append(run)  # release.data: what take() merged, not the manifest read before
     with aws.translated(kind):
         for i, wave in enumerate(waves):
             run_wave(release, rollout, wave, run, waves[i + 1:], list(getattr(args, "allow_replace", []) or []),

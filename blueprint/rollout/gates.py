@@ -17,6 +17,9 @@ from blueprint.render.settings import StackSettings
 from blueprint.ship import aws
 
 POLL_S = 30.0
+# How long a run's record of quiet alarms stands for a next wave that cannot read them itself: it says nothing
+# of the time since, so a next wave approved later asks for a fresh watch (re-run the wave's job).
+RECORD_VALID_MINUTES = 60
 
 
 def alarm_states(cloudwatch: Any, settings: StackSettings) -> list[dict[str, Any]]:
@@ -39,7 +42,10 @@ def health(cloudwatch: Any, settings: StackSettings) -> tuple[bool, str]:
 
 
 def _parse(at: str | None) -> datetime | None:
-    return datetime.fromisoformat(at) if at else None
+    try:
+        return datetime.fromisoformat(at) if at else None
+    except ValueError:  # a manifest's time that is not one: as if there were none
+        return None
 
 
 def wait_quiet(cloudwatch: Any, settings: StackSettings, env: str, minutes: int, deployed_at: str | None,
@@ -70,12 +76,16 @@ def quiet_record(minutes: float, seen: str, at: str) -> dict[str, Any]:
     return {"minutes": minutes, "at": at, "seen": seen}
 
 
-def recorded_quiet(entry: dict[str, Any], minutes: float) -> str | None:
+def recorded_quiet(entry: dict[str, Any], minutes: float, now: str) -> str | None:
     """What the environment's own run saw, when it watched its alarms for at least `minutes` after its latest
-    deploy; None when it did not (no record, a shorter gate, or a record older than the deploy)."""
+    deploy, within the last RECORD_VALID_MINUTES of `now`; None when it did not (no record, a shorter gate, a
+    record older than the deploy or too old to speak for now, or an environment unhealthy since)."""
     quiet = entry.get("quiet")
-    if not isinstance(quiet, dict) or not isinstance(quiet.get("minutes"), (int, float)):
+    if not isinstance(quiet, dict) or not isinstance(quiet.get("minutes"), (int, float)) or not entry.get("healthy"):
         return None
-    if quiet["minutes"] < minutes or str(quiet.get("at", "")) < str(entry.get("at", "")):
+    watched, deployed = _parse(str(quiet.get("at") or "")), _parse(str(entry.get("at") or ""))
+    if quiet["minutes"] < minutes or watched is None or (deployed and watched < deployed):
+        return None
+    if (_parse(now) - watched).total_seconds() > RECORD_VALID_MINUTES * 60:
         return None
     return f"{quiet.get('seen', '?')} (watched by its own wave's run, {quiet['at']})"

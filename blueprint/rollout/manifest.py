@@ -23,6 +23,7 @@ from blueprint.errors import UserError
 from blueprint.state import target_state_dir
 
 RELEASES = "releases"
+ARTIFACT_PREFIX = "blueprint-release-"  # + <env>: the CI artifact of an environment's job, holding its manifest
 GOOD = ("deployed", "unchanged")
 
 
@@ -118,10 +119,11 @@ def text(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-def _newness(entry: dict[str, Any]) -> tuple[str, str, str]:
-    """Which of two entries of one environment is the later: its deploy, then its gate's watch, then its check."""
+def _newness(entry: dict[str, Any]) -> tuple[str, str]:
+    """Which of two entries of one environment is the later: its deploy, then the latest look at it since (a
+    re-run's check, or the watch of its alarms for the next wave's gate)."""
     quiet = entry.get("quiet") if isinstance(entry.get("quiet"), dict) else {}
-    return str(entry.get("at", "")), str(quiet.get("at", "")), str(entry.get("checked_at", ""))
+    return str(entry.get("at", "")), max(str(quiet.get("at", "")), str(entry.get("checked_at", "")))
 
 
 def merged(local: dict[str, Any] | None, remote: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 stack can take a change set now, poll pacing, and the stacks of an environment left under an older name."""
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, Iterator
 
@@ -49,16 +50,17 @@ def stack_description(cfn: Any, stack_name: str) -> dict[str, Any] | None:
 
 
 def stackset_instances(cfn: Any, stackset: str) -> list[str]:
-    """The live stacks a StackSet named `stackset` made in this account and region, by name.
+    """The stacks a StackSet named `stackset` made in this account and region, by name (deleted ones left out).
 
     CloudFormation names a StackSet's stack instance `StackSet-<stackset>-<uuid>`: the one way to tell it
-    from the stacks of the account without the StackSet's administrator account.
+    from the stacks of the account without the StackSet's administrator account. The whole name is matched,
+    so the StackSet `blueprint-bootstrap-eu`'s stacks are not `blueprint-bootstrap`'s.
     """
-    prefix = f"StackSet-{stackset}-"
+    name = re.compile(rf"StackSet-{re.escape(stackset)}-[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}")
     names: list[str] = []
     for page in cfn.get_paginator("list_stacks").paginate():
         names += [s["StackName"] for s in page.get("StackSummaries", [])
-                  if s["StackName"].startswith(prefix) and s["StackStatus"] != "DELETE_COMPLETE"]
+                  if name.fullmatch(s["StackName"]) and s["StackStatus"] != "DELETE_COMPLETE"]
     return sorted(set(names))
 
 

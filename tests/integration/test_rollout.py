@@ -187,9 +187,16 @@ def test_a_gate_on_a_wave_in_another_account_takes_what_that_waves_own_run_watch
     project, first = released
     assert "watched for wave prod's gate: staging:" in first.out  # staging's run watched its alarms for prod's gate
     monkeypatch.setattr(Release, "reaches", lambda self, env: env != "staging")
-    run = project.run("rollout", "--wave", "prod")
+    digest = _digest(first)
+    local_copy = manifest.path(project.root, "local", digest)
+    artifacts = project.root / "artifacts" / "blueprint-release-staging"  # as CI's prod job downloads them
+    artifacts.mkdir(parents=True)
+    (artifacts / f"{digest}.json").write_text(local_copy.read_text())
+    local_copy.unlink()  # a fresh runner: the artifacts and the buckets are all it has
+    run = project.run("rollout", "--wave", "prod", "--manifests", str(project.root / "artifacts"))
     assert run.code == 0, run.text
     assert "gate: staging: " in run.out and "(watched by its own wave's run, " in run.out
+    assert json.loads(local_copy.read_text())["runs"][-1]["waves"] == ["prod"]  # this run is recorded
 
     rollout = project.root / "rollout.yaml"
     rollout.write_text(ROLLOUT.replace("{alarms_quiet_minutes: 0, approval: true}",

@@ -72,3 +72,21 @@ def test_the_main_workflow_runs_the_waves_in_order_with_environments_oidc_and_a_
     run = " ".join(s.get("run", "") for s in prod["steps"])
     assert "rollout --target aws --wave prod --env \"$ENV_NAME\" --reviewed" in run
     assert "gh run download" in run  # the change set the pull request reviewed
+
+
+def test_a_waves_job_keeps_its_credentials_through_the_watch_for_the_next_waves_gate():
+    """staging's job deploys, then watches its alarms for prod's 10-minute gate: its OIDC credentials must last
+    the deploy's hour plus those minutes (GitHub's default is 1 h), within the deploy role's MaxSessionDuration."""
+    from blueprint.cfn import loader
+
+    jobs = load(ci.MAIN_FILE)["jobs"]
+
+    def seconds(job: str) -> int:
+        (step,) = [s for s in jobs[job]["steps"] if "configure-aws-credentials" in s.get("uses", "")]
+        return step["with"]["role-duration-seconds"]
+
+    assert (seconds("wave-dev"), seconds("wave-staging"), seconds("wave-prod")) == (3600, 3600 + 600, 3600)
+    account = loader.loads((ROOT / "generated" / "account" / "template.yaml").read_text())["Resources"]
+    for env in ("dev", "staging", "prod"):
+        assert account[f"DeployRole{env.capitalize()}"]["Properties"]["MaxSessionDuration"] == ci.MAX_SESSION_S
+    assert ci.deploy_seconds(180) == ci.MAX_SESSION_S  # the schema's longest gate fits

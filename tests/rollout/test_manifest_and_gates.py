@@ -44,17 +44,31 @@ def test_of_two_copies_of_one_deploy_the_one_whose_gate_was_watched_is_kept(orde
     assert manifest.merged(*copies)["environments"]["staging"] == watched
 
 
-def test_a_gate_takes_a_recorded_watch_only_as_long_as_it_asks_and_since_the_latest_deploy():
-    entry = {"at": "2026-01-01T00:00:00+00:00",
+def test_a_newer_look_at_one_deploy_wins_over_an_older_watch():
+    deploy = {"outcome": "deployed", "at": "2026-01-01T00:00:00+00:00", "healthy": True,
+              "quiet": gates.quiet_record(10, "staging: quiet", "2026-01-01T00:10:00+00:00")}
+    sick = {**deploy, "healthy": False, "checked_at": "2026-01-01T00:20:00+00:00"}
+    sick.pop("quiet")
+    copies = [{"digest": DIGEST, "environments": {"staging": e}, "runs": []} for e in (deploy, sick)]
+    assert manifest.merged(*copies)["environments"]["staging"] == sick
+    assert manifest.merged(*reversed(copies))["environments"]["staging"] == sick
+
+
+def test_a_gate_takes_a_recorded_watch_only_as_long_as_it_asks_since_the_deploy_and_while_fresh():
+    entry = {"at": "2026-01-01T00:00:00+00:00", "healthy": True,
              "quiet": gates.quiet_record(10, "staging: quiet for 10 min", "2026-01-01T00:10:00+00:00")}
-    assert gates.recorded_quiet(entry, 10) == ("staging: quiet for 10 min (watched by its own wave's run, "
-                                               "2026-01-01T00:10:00+00:00)")
-    assert gates.recorded_quiet(entry, 5) is not None
-    assert gates.recorded_quiet(entry, 15) is None  # watched for less than this gate asks
-    assert gates.recorded_quiet({**entry, "at": "2026-01-01T01:00:00+00:00"}, 10) is None  # an earlier deploy's
-    assert gates.recorded_quiet({"at": entry["at"]}, 0) is None
-    assert gates.recorded_quiet({**entry, "quiet": "yes"}, 0) is None
-    assert gates.recorded_quiet({**entry, "quiet": {"minutes": "10", "at": "z"}}, 0) is None
+    soon = "2026-01-01T00:30:00+00:00"
+    assert gates.recorded_quiet(entry, 10, soon) == ("staging: quiet for 10 min (watched by its own wave's run, "
+                                                     "2026-01-01T00:10:00+00:00)")
+    assert gates.recorded_quiet(entry, 5, soon) is not None
+    assert gates.recorded_quiet(entry, 15, soon) is None  # watched for less than this gate asks
+    assert gates.recorded_quiet(entry, 10, "2026-01-01T01:10:01+00:00") is None  # says nothing of the hour since
+    assert gates.recorded_quiet({**entry, "at": "2026-01-01T01:00:00+00:00"}, 10, soon) is None  # an earlier deploy's
+    assert gates.recorded_quiet({**entry, "healthy": False}, 10, soon) is None  # unhealthy since
+    assert gates.recorded_quiet({"at": entry["at"], "healthy": True}, 0, soon) is None
+    assert gates.recorded_quiet({**entry, "quiet": "yes"}, 0, soon) is None
+    assert gates.recorded_quiet({**entry, "quiet": {"minutes": "10", "at": "z"}}, 0, soon) is None
+    assert gates.recorded_quiet({**entry, "quiet": {"minutes": 10, "at": "not a time"}}, 0, soon) is None
 
 
 def test_a_wave_takes_only_a_digest_the_wave_before_deployed_healthy():
@@ -159,12 +173,31 @@ def test_an_unchanged_environment_keeps_the_time_of_the_deploy_the_gate_counts_f
     entry = release.data["environments"]["staging"]
     assert (entry["at"], entry["by"], entry["template_sha256"]) == (deployed["at"], "ci", "t" * 64)
     assert entry["outcome"] == "unchanged" and "checked_at" in entry and "error" not in entry and "phase" not in entry
-    entry["quiet"] = gates.quiet_record(10, "staging: quiet", "2026-01-01T00:10:00+00:00")
-    release.entry("staging", "staging", outcome="unchanged", template_sha256=None)
-    assert "quiet" in release.data["environments"]["staging"]  # the same deploy, watched already
-    release.entry("staging", "staging", outcome="deployed", template_sha256="u" * 64)
+    for outcome in ("unchanged", "deployed"):  # each run watches anew, whether it deployed or found nothing to
+        release.data["environments"]["staging"]["quiet"] = gates.quiet_record(10, "quiet", "2026-01-01T00:10:00+00:00")
+        release.entry("staging", "staging", outcome=outcome, template_sha256="u" * 64)
+        assert "quiet" not in release.data["environments"]["staging"], outcome
     assert release.data["environments"]["staging"]["at"] > deployed["at"]
-    assert "quiet" not in release.data["environments"]["staging"]  # a new deploy is watched anew
+
+
+def test_an_artifact_speaks_for_its_own_environment_alone(tmp_path, capsys):
+    """CI's manifests come as the earlier jobs' artifacts, blueprint-release-<env>/<digest>.json: each counts for
+    its environment only, as each environment's object in S3 does."""
+    import json
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from blueprint.rollout.command import Release
+    healthy = {"outcome": "deployed", "healthy": True, "at": "2026-01-01T00:00:00+00:00"}
+    forged = {"digest": DIGEST, "runs": [{"started_at": "1"}], "environments": {"dev": healthy, "staging": healthy}}
+    for folder in ("blueprint-release-dev", "elsewhere"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / f"{DIGEST}.json").write_text(json.dumps(forged))
+    settings = {env: SimpleNamespace(stack_name=f"items-{env}") for env in ("dev", "staging")}
+    release = Release(Path("."), "aws", settings, DIGEST, manifest.new(DIGEST, "python3.14", "arm64", "k"))
+    release.take(tmp_path)
+    assert set(release.data["environments"]) == {"dev"} and release.data["runs"] == [{"started_at": "1"}]
+    assert "elsewhere" in capsys.readouterr().err
 
 
 def test_a_second_rollout_on_the_same_target_is_refused_while_one_runs(tmp_path):

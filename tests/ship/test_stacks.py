@@ -81,11 +81,15 @@ def _summary(name, status="CREATE_COMPLETE"):
             "StackStatus": status, "CreationTime": "2026-01-01T00:00:00Z"}
 
 
+UUID = "0f3c9a1e-5b7d-4c2a-9e8f-1a2b3c4d5e6f"
+
+
 @pytest.mark.parametrize("listed,found", [
     ([], None),
-    ([_summary("StackSet-blueprint-bootstrap-1")], "StackSet-blueprint-bootstrap-1"),
-    ([_summary("StackSet-blueprint-bootstrap-1", "DELETE_COMPLETE"), _summary("StackSet-other-2"),
-      _summary("blueprint-bootstrap-copy")], None),
+    ([_summary(f"StackSet-blueprint-bootstrap-{UUID}")], f"StackSet-blueprint-bootstrap-{UUID}"),
+    ([_summary(f"StackSet-blueprint-bootstrap-{UUID}", "DELETE_COMPLETE"), _summary(f"StackSet-other-{UUID}"),
+      _summary("blueprint-bootstrap-copy"), _summary(f"StackSet-blueprint-bootstrap-eu-{UUID}"),
+      _summary("StackSet-blueprint-bootstrap-1")], None),
 ])
 def test_the_bootstrap_stack_is_ours_else_the_stacksets_instance(listed, found):
     cfn, stub = stubbed()
@@ -101,7 +105,7 @@ def test_the_bootstrap_stack_is_ours_else_the_stacksets_instance(listed, found):
 def test_two_stackset_instances_in_one_region_are_refused():
     cfn, stub = stubbed()
     stub.add_client_error("describe_stacks", "ValidationError", "Stack with id blueprint-bootstrap does not exist")
-    stub.add_response("list_stacks", {"StackSummaries": [_summary("StackSet-blueprint-bootstrap-1"),
-                                                         _summary("StackSet-blueprint-bootstrap-2")]})
+    stub.add_response("list_stacks", {"StackSummaries": [_summary(f"StackSet-blueprint-bootstrap-{UUID}"),
+                                                         _summary("StackSet-blueprint-bootstrap-7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d")]})
     with pytest.raises(UserError, match="has 2 stacks in this account and region"):
         stacks.bootstrap_stack(cfn, "blueprint-bootstrap")
