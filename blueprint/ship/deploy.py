@@ -1,7 +1,8 @@
 """`blueprint deploy`: execute exactly the reviewed change set, after checking it is still what was reviewed.
 
 Refused: a record of another target, a template or package changed since the review, a change set
-that is gone, obsolete or followed by a newer review, a stack another command holds the lock of, a
+whose own template or package is not the record's (a record is a file: in CI another job's), one that
+is gone, obsolete or followed by a newer review, a stack another command holds the lock of, a
 stateful resource replaced or removed without `--allow-replace` (decided from the described change
 set itself, not from the record), and, on a protected environment, a stack that drifted without
 `--accept-drift` (blueprint.ship.drift). A spec file edited since the review but not rendered is a
@@ -83,6 +84,24 @@ def check_code(described: dict[str, Any], record: records.ReviewRecord, again: s
     if params.get("CodeKey") != expected:
         raise Refused(f"change set {record.change_set_name} deploys CodeKey {params.get('CodeKey')!r}, not the reviewed "
                       f"package {expected}: its record does not describe it; nothing was executed, {again}")
+
+
+def check_template(cfn: Any, described: dict[str, Any], record: records.ReviewRecord, reviewed: dict[str, Any],
+                   env: str) -> None:
+    """The change set applies the reviewed template: the record is a file (in CI, a pull request job's
+    artifact), so the template CloudFormation holds for the change set must be the one the record hashes."""
+    body = cfn.get_template(StackName=described.get("StackId") or record.stack_id, ChangeSetName=record.change_set_id,
+                            TemplateStage="Original")["TemplateBody"]
+    applied = body if isinstance(body, dict) else loader.loads(body)  # the SDK reads a JSON template back as a dict
+    if applied == reviewed:
+        return
+    mine, theirs = reviewed.get("Resources") or {}, applied.get("Resources") or {}
+    differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+    sections = sorted(k for k in set(reviewed) | set(applied) if k != "Resources" and reviewed.get(k) != applied.get(k))
+    what = ", ".join([*(f"resource {k}" for k in differ[:5]), *sections]) or "its text"
+    raise Refused(f"change set {record.change_set_name} would apply a template that is not the reviewed "
+                  f"{record.template_file} (it differs in {what}): its record does not describe it; nothing was "
+                  f"executed. Run `{aws.make_command('changeset', env, record.target)}` and review the new one")
 
 
 def check_available(cfn: Any, record: records.ReviewRecord, env: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -192,6 +211,7 @@ def _deploy(args: Namespace, root: Path, env: str, kind: str) -> int:
         aws.check_account(session, settings.account_id, env)
         cfn = session.client("cloudformation")
         before, described = check_available(cfn, record, env)
+        check_template(cfn, described, record, new_template, env)
         old_template = None if record.create else template_of(cfn, before)
         review = review_of(cfn, described, old_template, new_template, session.target.describe(), env)
         check_dangerous(review, args.allow_replace or [], env)

@@ -162,3 +162,38 @@ def test_reserved_concurrency_beyond_the_quota_is_refused_before_any_change_set(
         assert review.code == 0, review.text
     finally:
         set_quota(project, None)
+
+
+def test_a_record_naming_a_change_set_of_another_template_is_refused(bootstrapped):
+    """A review record is a file (in CI, a pull request job's artifact): the change set it names must apply the
+    template it hashes. Here the record is pointed at a change set made beside the reviewed one, with the same
+    package but a template that adds a resource; deploy reads the change set's own template and refuses it."""
+    from blueprint.state import review_record_path
+
+    project = bootstrapped
+    project.new_env("tamper")
+    _, first = project.ship("tamper")
+    assert first.code == 0, first.text
+    project.new_env("tamper", "tags:\n  Team: reviewed\n")  # a change to review
+    review = project.run("changeset", "--env", "tamper")
+    assert review.code == 0, review.text
+
+    path = review_record_path(project.root, "local", "tamper")
+    data = json.loads(path.read_text())
+    cfn = project.client("cloudformation")
+    reviewed = cfn.describe_change_set(ChangeSetName=data["change_set_id"])
+    body = (project.root / "generated" / "tamper" / "template.yaml").read_text().replace(
+        "\nResources:\n", "\nResources:\n  Extra:\n    Type: AWS::SQS::Queue\n", 1)
+    other = cfn.create_change_set(StackName="items-tamper", ChangeSetName="bp-other", ChangeSetType="UPDATE",
+                                  TemplateBody=body, Parameters=reviewed["Parameters"],
+                                  Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"])
+    cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=other["Id"],
+                                                      WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    path.write_text(json.dumps({**data, "change_set_id": other["Id"], "change_set_name": "bp-other"}))
+
+    run = project.run("deploy", "--env", "tamper")
+    assert run.code == 1, run.text
+    assert ("change set bp-other would apply a template that is not the reviewed generated/tamper/template.yaml "
+            "(it differs in resource Extra)") in run.err
+    assert "Extra" not in {r["LogicalResourceId"] for r in
+                           cfn.describe_stack_resources(StackName="items-tamper")["StackResources"]}

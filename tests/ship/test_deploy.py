@@ -105,6 +105,7 @@ def test_the_replacement_guard_reads_the_change_set_not_the_record(project, monk
     monkeypatch.setattr(aws, "check_account", lambda *args: "123456789012")
     monkeypatch.setattr(deploy, "check_reviewed", lambda *args: {"Resources": {"Table": renamed}})
     monkeypatch.setattr(deploy, "check_available", lambda *args: (stack("UPDATE_COMPLETE"), described_change_set()))
+    monkeypatch.setattr(deploy, "check_template", lambda *args: None)  # the change set's is the reviewed one
     monkeypatch.setattr(deploy, "template_of", lambda *args: {"Resources": {"Table": table}})
     args = SimpleNamespace(root=project, env="dev", target="local", output="text", allow_replace=[])
     with pytest.raises(DeployFailed) as err:
@@ -113,3 +114,27 @@ def test_the_replacement_guard_reads_the_change_set_not_the_record(project, monk
     assert "nothing was executed" in str(err.value) and "ALLOW_REPLACE=Table" in str(err.value)
     stub.assert_no_pending_responses()
     assert path.exists()  # nothing ran: the review still stands
+
+
+@pytest.mark.parametrize("body", [
+    "Resources:\n  Table:\n    Type: AWS::DynamoDB::Table\n    Properties: {TableName: !Sub '${AWS::StackName}-items'}\n",
+    json.dumps({"Resources": {"Table": {"Type": "AWS::DynamoDB::Table",
+                                        "Properties": {"TableName": {"Fn::Sub": "${AWS::StackName}-items"}}}}}),
+], ids=["yaml", "json"])
+def test_the_change_sets_own_template_must_be_the_reviewed_one(body):
+    reviewed = {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table",
+                                        "Properties": {"TableName": {"Fn::Sub": "${AWS::StackName}-items"}}}}}
+    cfn, stub = stubbed()
+    expected = {"StackName": STACK_ID, "ChangeSetName": CS_ID, "TemplateStage": "Original"}
+    stub.add_response("get_template", {"TemplateBody": body}, expected)
+    deploy.check_template(cfn, {"StackId": STACK_ID}, record(), reviewed, "dev")  # the same: no refusal
+    other = json.loads(json.dumps(reviewed))
+    other["Resources"]["Admin"] = {"Type": "AWS::IAM::Role", "Properties": {}}
+    other["Outputs"] = {"X": {"Value": "1"}}
+    stub.add_response("get_template", {"TemplateBody": body}, expected)
+    with pytest.raises(Refused) as err:
+        deploy.check_template(cfn, {"StackId": STACK_ID}, record(), other, "dev")
+    assert ("change set bp-1 would apply a template that is not the reviewed generated/dev/template.yaml "
+            "(it differs in resource Admin, Outputs)") in str(err.value)
+    assert "nothing was executed" in str(err.value)
+    stub.assert_no_pending_responses()

@@ -84,6 +84,35 @@ def test_canary_modify_has_no_replacement_or_details(plain):
                    "returns Replacement/Details for a Modify in describe_change_set", "change_set_review_details")
 
 
+# ---- change_set_template
+
+def _queue_then_longer_retention(cfn, stack_name: str) -> tuple[dict, str]:
+    """The dev template's dead-letter queue deployed, then an UPDATE change set that keeps its messages longer."""
+    template = S.without_kms_gap(S.cut(S.rendered("dev"), "DeadLetterQueue"))
+    template["Resources"]["DeadLetterQueue"]["Properties"]["QueueName"] = stack_name  # not the full stack's name
+    S.deploy(cfn, stack_name, template)
+    template["Resources"]["DeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] = 86400
+    return template, S.create_change_set(cfn, stack_name, template, "UPDATE")
+
+
+def test_get_template_of_a_change_set_is_the_template_it_would_apply(client):
+    cfn = client("cloudformation")
+    template, name = _queue_then_longer_retention(cfn, "template-of")
+    change_set_id = cfn.describe_change_set(StackName="template-of", ChangeSetName=name)["ChangeSetId"]
+    for ref in ({"StackName": "template-of", "ChangeSetName": name}, {"ChangeSetName": change_set_id}):
+        got = cfn.get_template(TemplateStage="Original", **ref)["TemplateBody"]
+        assert got == template, ref  # boto3 reads a JSON template back as a dict
+    assert cfn.get_template(StackName="template-of")["TemplateBody"]["Resources"]["DeadLetterQueue"][
+        "Properties"]["MessageRetentionPeriod"] == 1209600  # the stack's own template is still the deployed one
+
+
+def test_canary_get_template_ignores_the_change_set(plain):
+    cfn = plain("cloudformation")
+    template, name = _queue_then_longer_retention(cfn, "canary-template-of")
+    got = cfn.get_template(StackName="canary-template-of", ChangeSetName=name)["TemplateBody"]
+    S.still_broken(got != template, "answers a change set's template in get_template", "change_set_template")
+
+
 # ---- change_set_creation
 
 def _unchanged_update(cfn, stack_name: str):

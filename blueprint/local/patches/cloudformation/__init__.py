@@ -2,7 +2,7 @@
 takes over executing change sets and deleting stacks. The patches are the `@patch` functions below;
 the modules hold what they install.
 
-  review      DescribeChangeSet's Replacement, Scope and Details (blueprint.cfn.diff)
+  review      DescribeChangeSet's Replacement, Scope and Details (blueprint.cfn.diff); a change set's template
   creation    CreateChangeSet: RollbackConfiguration and OnStackFailure kept; status over time
   gates       where requests enter the engine: one execution per change set, busy stacks refused, the lock
   operation   what operations share: the lock, events and statuses, the scheduler, deletion by DeletionPolicy
@@ -36,6 +36,14 @@ def change_set_review_details() -> None:
     model) shows no Changes, as in AWS."""
     wrap(cfn_models.ChangeSet, "diff", review.make_diff)
     wrap(cfn_responses.CloudFormationResponse, "describe_change_set", lambda _moto: review.describe_change_set)
+
+
+@patch
+def change_set_template() -> None:
+    """moto's GetTemplate ignores ChangeSetName: it answers the stack's current template, so the template a
+    change set would apply (what `deploy` checks against the reviewed one) cannot be read. This patch
+    answers the change set's own template, as submitted (AWS's TemplateStage Original), when one is named."""
+    wrap(cfn_responses.CloudFormationResponse, "get_template", review.make_get_template)
 
 
 @patch

@@ -1,4 +1,5 @@
-"""A change set as DescribeChangeSet shows it: each Modify's Replacement, Scope and Details, from blueprint.cfn.diff.
+"""A change set as DescribeChangeSet shows it: each Modify's Replacement, Scope and Details, from blueprint.cfn.diff;
+and the template GetTemplate gives of a change set.
 
 Differences between templates come from blueprint.cfn.diff (the offline plan's diff), so the local AWS
 reviews a change exactly as `blueprint plan` sees it.
@@ -123,3 +124,13 @@ def describe_change_set(self):  # type: ignore[no-untyped-def]
     change_set = self.cloudformation_backend.describe_change_set(change_set_name=self._get_param("ChangeSetName"))
     include = str(self._get_param("IncludePropertyValues", "false")).lower() == "true"
     return cfn_responses.ActionResult(_ChangeSetView(change_set, include))
+
+
+def make_get_template(original):  # type: ignore[no-untyped-def]
+    def get_template(self):  # type: ignore[no-untyped-def]
+        name = self._get_param("ChangeSetName")
+        if not name:
+            return original(self)
+        change_set = self.cloudformation_backend.describe_change_set(change_set_name=name)
+        return cfn_responses.ActionResult({"TemplateBody": change_set.template, "StagesAvailable": ["Original"]})
+    return get_template
