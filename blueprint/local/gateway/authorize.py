@@ -17,6 +17,7 @@ import hmac
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from joserfc import jwt
@@ -89,13 +90,25 @@ class LocalCredentials:
     principal_arn: str
 
 
+SIGNATURE_SKEW_S = 15 * 60  # how far a signature's time may be from the server's (SigV4's rule)
 AUTHORIZATION = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s]+)/(\d{8})/([a-z0-9-]+)/execute-api/aws4_request,\s*"
                            r"SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$")
 
 
+def _signed_at(amz_date: str) -> float | None:
+    try:
+        return datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
 def check_sigv4(creds: LocalCredentials, method: str, url: str, headers: list[tuple[str, str]], body: bytes,
-                context: dict[str, Any], header: Callable[[str], str | None]) -> str | None:
-    """API Gateway's AWS_IAM check: recompute the SigV4 signature (botocore's signer) with the local secret."""
+                context: dict[str, Any], header: Callable[[str], str | None], now: float | None = None) -> str | None:
+    """API Gateway's AWS_IAM check: recompute the SigV4 signature (botocore's signer) with the local secret.
+
+    Refused before that, as AWS refuses them: another access key, a credential scope of another region, a
+    signature whose headers leave out Host, and a request signed more than 15 minutes before or after `now`
+    ("Signature expired"; a replayed request is one)."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
@@ -108,6 +121,11 @@ def check_sigv4(creds: LocalCredentials, method: str, url: str, headers: list[tu
     if not m or not amz_date or m.group(1) != creds.access_key or not amz_date.startswith(m.group(2)):
         return "INVALID_SIGNATURE"
     signed = m.group(4).split(";")
+    signed_at = _signed_at(amz_date)
+    if m.group(3) != creds.region or "host" not in signed or signed_at is None:
+        return "INVALID_SIGNATURE"
+    if abs((time.time() if now is None else now) - signed_at) > SIGNATURE_SKEW_S:
+        return "INVALID_SIGNATURE"
     sent = {}
     for name, value in headers:
         if name.lower() in signed:

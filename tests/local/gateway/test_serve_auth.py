@@ -190,6 +190,30 @@ def test_a_tampered_call_gets_403():
         assert "signature" in json.loads(out)["error"]["message"]
 
 
+def _check(headers, now=None, creds=CREDS):
+    context = {"identity": {}}
+    found = {k.lower(): v for k, v in headers}
+    return authorize.check_sigv4(creds, "GET", "http://127.0.0.1:8080/v1/items", headers, b"", context,
+                                 found.get, now)
+
+
+def test_a_signature_of_another_time_region_or_without_host_is_refused_as_aws_does():
+    import time
+    from dataclasses import replace
+
+    headers = signed("GET", "/v1/items")
+    assert _check(headers) is None  # as signed: good
+    assert _check(headers, now=time.time() + 14 * 60) is None  # within SigV4's 15 minutes
+    assert _check(headers, now=time.time() + 16 * 60) == "INVALID_SIGNATURE"  # "Signature expired": a replay
+    assert _check(headers, now=time.time() - 16 * 60) == "INVALID_SIGNATURE"  # from the future
+    assert _check(headers, creds=replace(CREDS, region="eu-west-1")) == "INVALID_SIGNATURE"  # another region's scope
+    auth = dict(headers)["Authorization"]
+    no_host = [(k, auth.replace("SignedHeaders=host;", "SignedHeaders=") if k == "Authorization" else v)
+               for k, v in headers]
+    assert "host" not in dict(no_host)["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
+    assert _check(no_host) == "INVALID_SIGNATURE"
+
+
 def test_an_unsigned_call_gets_403_missing_authentication_token():
     code, headers, body = call(gateway("iam", credentials=CREDS))
     assert code == 403 and headers["access-control-allow-origin"] == ORIGIN
