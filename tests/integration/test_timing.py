@@ -37,11 +37,17 @@ def timed(shipped):
     return shipped
 
 
+def _interruptible() -> None:
+    # A shell runs a background job with SIGINT ignored, and a child inherits that (Python then installs no
+    # Ctrl-C handler): give the deploy the terminal's default, as a user's own shell would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def deploy_process(project, env: str) -> subprocess.Popen:
     """`blueprint deploy` in a process of its own, its output line by line."""
     return subprocess.Popen([sys.executable, "-m", "blueprint", "--root", str(project.root), "deploy", "--env", env,
                              "--target", "local"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_interruptible)
 
 
 def read_until(proc: subprocess.Popen, pattern: str, timeout_s: float = 60) -> list[str]:
