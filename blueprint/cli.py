@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     _env_option(p, required=True)
 
     for name, text in [
-        ("bootstrap", "deploy the per-account bootstrap stack (artifacts bucket, API Gateway logging role)"),
+        ("bootstrap", "deploy the per-account, per-region bootstrap stack (artifacts bucket, API Gateway logging "
+                      "role, the stack roles' permissions boundary)"),
         ("plan", "offline diff of the rendered template against the deployed one, with replacement prediction"),
         ("changeset", "upload the package and template, create a change set and print its review"),
         ("deploy", "execute the reviewed change set, stream events, print outputs"),

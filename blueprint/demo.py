@@ -254,7 +254,7 @@ class Demo:
             ("Start the demo's local AWS (moto server on 127.0.0.1, its clock at 1/20)",
              lambda: self.cli("local", "up", "--time-scale", TIME_SCALE)),
             ("Turn dev's alarms on in the scratch copy", lambda: self.spec_change(ALARMS_ON, "alarms on")),
-            ("Bootstrap the account (artifacts bucket, API Gateway logging role)",
+            ("Bootstrap the account (artifacts bucket, API Gateway logging role, the stack roles' boundary)",
              lambda: self.cli("bootstrap", "--env", ENV, "--target", "local")),
             ("Create the change set and review it (it creates the alarms: unguarded)",
              lambda: self.cli("changeset", "--env", ENV, "--target", "local")),
