@@ -17,8 +17,10 @@ from argparse import Namespace
 from pathlib import Path
 from typing import Any
 
+from blueprint.cfn import loader
 from blueprint.errors import DeployFailed, UserError
 from blueprint.ship import aws, bootstrap
+from blueprint.ship.changeset import capabilities
 from blueprint.ship.prepare import prepare
 
 OU_ID = re.compile(r"(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})")
@@ -49,7 +51,9 @@ def upsert(cfn: Any, name: str, body: str, call_as: str) -> str:
     """Create the StackSet, or update it to the template when it exists; the operation to follow or None."""
     import botocore.exceptions as bx
 
-    common = {"StackSetName": name, "TemplateBody": body, "Capabilities": ["CAPABILITY_IAM"], "CallAs": call_as,
+    # The capabilities a change set of the same template asks (a named IAM resource: CAPABILITY_NAMED_IAM).
+    common = {"StackSetName": name, "TemplateBody": body, "Capabilities": capabilities(loader.loads(body)),
+              "CallAs": call_as,
               "Tags": [{"Key": "ManagedBy", "Value": "blueprint"}]}
     auto = {"Enabled": True, "RetainStacksOnAccountRemoval": True}
     try:
@@ -59,7 +63,8 @@ def upsert(cfn: Any, name: str, body: str, call_as: str) -> str:
             raise
         cfn.create_stack_set(**common, PermissionModel="SERVICE_MANAGED", AutoDeployment=auto,
                              ManagedExecution={"Active": True},
-                             Description="blueprint bootstrap: artifacts bucket and API Gateway's logging role")
+                             Description="blueprint bootstrap: artifacts bucket, API Gateway's logging role, the "
+                                         "stack roles' permissions boundary")
         print(f"created StackSet {name} (SERVICE_MANAGED, automatic deployment to accounts joining the units)")
         return ""
     done = cfn.update_stack_set(**common, PermissionModel="SERVICE_MANAGED", AutoDeployment=auto,

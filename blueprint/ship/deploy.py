@@ -92,13 +92,14 @@ def check_template(cfn: Any, described: dict[str, Any], record: records.ReviewRe
     artifact), so the template CloudFormation holds for the change set must be the one the record hashes."""
     body = cfn.get_template(StackName=described.get("StackId") or record.stack_id, ChangeSetName=record.change_set_id,
                             TemplateStage="Original")["TemplateBody"]
-    applied = body if isinstance(body, dict) else loader.loads(body)  # the SDK reads a JSON template back as a dict
+    applied = loader.parse_body(body)
     if applied == reviewed:
         return
     mine, theirs = reviewed.get("Resources") or {}, applied.get("Resources") or {}
     differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
     sections = sorted(k for k in set(reviewed) | set(applied) if k != "Resources" and reviewed.get(k) != applied.get(k))
-    what = ", ".join([*(f"resource {k}" for k in differ[:5]), *sections]) or "its text"
+    more = [f"{len(differ) - 5} more resources"] if len(differ) > 5 else []
+    what = ", ".join([*(f"resource {k}" for k in differ[:5]), *more, *sections]) or "its text"
     raise Refused(f"change set {record.change_set_name} would apply a template that is not the reviewed "
                   f"{record.template_file} (it differs in {what}): its record does not describe it; nothing was "
                   f"executed. Run `{aws.make_command('changeset', env, record.target)}` and review the new one")

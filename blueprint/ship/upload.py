@@ -18,24 +18,24 @@ TEMPLATE_BODY_LIMIT = 51_200  # CloudFormation's TemplateBody limit; larger ones
 BOOTSTRAP_READY = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 
 
-def bootstrap_outputs(cfn: Any, bootstrap_name: str) -> tuple[dict[str, str] | None, str]:
-    """(the ready bootstrap stack's outputs or None, what the stack is: `<name> is <status>`)."""
+def bootstrap_outputs(cfn: Any, bootstrap_name: str) -> tuple[dict[str, str] | None, str, str]:
+    """(the ready bootstrap stack's outputs or None, its name, its status or `not deployed`)."""
     stack = bootstrap_stack(cfn, bootstrap_name)
     if stack is None:
-        return None, f"{bootstrap_name} is not deployed"
+        return None, bootstrap_name, "not deployed"
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     ready = stack["StackStatus"] in BOOTSTRAP_READY and "ArtifactBucketName" in outputs
-    return (outputs if ready else None), f"{stack['StackName']} is {stack['StackStatus']}"
+    return (outputs if ready else None), stack["StackName"], stack["StackStatus"]
 
 
 def artifact_bucket(cfn: Any, bootstrap_name: str) -> str | None:
     """The artifacts bucket of the region's bootstrap stack; None while it has none ready."""
-    outputs, _ = bootstrap_outputs(cfn, bootstrap_name)
+    outputs, _, _ = bootstrap_outputs(cfn, bootstrap_name)
     return outputs["ArtifactBucketName"] if outputs else None
 
 
-def _bootstrap_fix(stack_state: str, env: str, target_kind: str) -> str:
-    if stack_state.startswith("StackSet-"):  # a member account's: changed only through its StackSet
+def _bootstrap_fix(stack_name: str, env: str, target_kind: str) -> str:
+    if stack_name.startswith("StackSet-"):  # a member account's: changed only through its StackSet
         return ("update the StackSet from the organization's management account "
                 f"(`blueprint bootstrap --env {env} --stackset --ou ...`)")
     return f"run `{aws.make_command('bootstrap', env, target_kind)}`"
@@ -44,16 +44,16 @@ def _bootstrap_fix(stack_state: str, env: str, target_kind: str) -> str:
 def bootstrap_bucket(cfn: Any, prepared: Prepared, target_kind: str) -> str:
     """The artifacts bucket from the bootstrap stack's outputs; UserError when it is not deployed, or older
     than what this tool's stacks rely on (BootstrapVersion: the stack roles' permissions boundary)."""
-    outputs, state = bootstrap_outputs(cfn, prepared.settings.bootstrap_stack)
+    outputs, name, status = bootstrap_outputs(cfn, prepared.settings.bootstrap_stack)
     region, env = prepared.settings.region, prepared.env
+    fix = _bootstrap_fix(name, env, target_kind)
     if outputs is None:
-        raise UserError(f"the bootstrap stack {state} in {region}: {_bootstrap_fix(state, env, target_kind)} first")
+        raise UserError(f"the bootstrap stack {name} is {status} in {region}: {fix} first")
     version = outputs.get("BootstrapVersion", "1")
     if not version.isdigit() or int(version) < BOOTSTRAP_VERSION:
-        raise UserError(f"the bootstrap stack {state.split(' is ')[0]} in {region} is version {version}, and this "
-                        f"template needs version {BOOTSTRAP_VERSION} (the permissions boundary its roles carry): "
-                        f"{_bootstrap_fix(state, env, target_kind)} to update it, then run this again; nothing was "
-                        "uploaded or created")
+        raise UserError(f"the bootstrap stack {name} in {region} is version {version}, and this template needs "
+                        f"version {BOOTSTRAP_VERSION} (the permissions boundary its roles carry): {fix} to update "
+                        "it, then run this again; nothing was uploaded or created")
     return outputs["ArtifactBucketName"]
 
 

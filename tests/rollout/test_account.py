@@ -69,6 +69,13 @@ def test_the_service_role_changes_and_passes_only_the_roles_the_stacks_create():
     administrator's), or pass one to a function: both are limited to <service>-<env>-* roles."""
     for statement in _service_statements():
         names = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        if names == ["iam:CreateServiceLinkedRole"]:  # AWS's own role for DynamoDB auto scaling, and no other
+            assert statement["Resource"]["Fn::Sub"].endswith(
+                ":role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/"
+                "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable")
+            assert statement["Condition"] == {"StringEquals": {
+                "iam:AWSServiceName": "dynamodb.application-autoscaling.amazonaws.com"}}
+            continue
         if any(a.startswith("iam:") for a in names):
             assert all(a.startswith("iam:") for a in names), statement["Sid"]
             assert statement["Resource"] == [

@@ -90,25 +90,42 @@ class LocalCredentials:
     principal_arn: str
 
 
-SIGNATURE_SKEW_S = 15 * 60  # how far a signature's time may be from the server's (SigV4's rule)
+SIGNATURE_SKEW_S = 5 * 60  # how far API Gateway lets a signature's time be from its own clock
+AMZ_DATE = "%Y%m%dT%H%M%SZ"
 AUTHORIZATION = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s]+)/(\d{8})/([a-z0-9-]+)/execute-api/aws4_request,\s*"
                            r"SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$")
 
 
 def _signed_at(amz_date: str) -> float | None:
     try:
-        return datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+        return datetime.strptime(amz_date, AMZ_DATE).replace(tzinfo=timezone.utc).timestamp()
     except ValueError:
         return None
 
 
-def check_sigv4(creds: LocalCredentials, method: str, url: str, headers: list[tuple[str, str]], body: bytes,
-                context: dict[str, Any], header: Callable[[str], str | None], now: float | None = None) -> str | None:
-    """API Gateway's AWS_IAM check: recompute the SigV4 signature (botocore's signer) with the local secret.
+def _stamp(at: float) -> str:
+    return datetime.fromtimestamp(at, timezone.utc).strftime(AMZ_DATE)
 
-    Refused before that, as AWS refuses them: another access key, a credential scope of another region, a
-    signature whose headers leave out Host, and a request signed more than 15 minutes before or after `now`
-    ("Signature expired"; a replayed request is one)."""
+
+def _out_of_time(amz_date: str, signed_at: float, now: float) -> str | None:
+    """API Gateway's refusal of a signature made more than 5 minutes from its clock (a replay is one), or None."""
+    if signed_at < now - SIGNATURE_SKEW_S:
+        return (f"Signature expired: {amz_date} is now earlier than {_stamp(now - SIGNATURE_SKEW_S)} "
+                f"({_stamp(now)} - 5 min.)")
+    if signed_at > now + SIGNATURE_SKEW_S:
+        return (f"Signature not yet current: {amz_date} is still later than {_stamp(now + SIGNATURE_SKEW_S)} "
+                f"({_stamp(now)} + 5 min.)")
+    return None
+
+
+def check_sigv4(creds: LocalCredentials, method: str, url: str, headers: list[tuple[str, str]], body: bytes,
+                context: dict[str, Any], header: Callable[[str], str | None],
+                now: float | None = None) -> str | tuple[str, str] | None:
+    """API Gateway's AWS_IAM check: recompute the SigV4 signature (botocore's signer) with the local secret.
+    None when it holds; else the gateway response type, or (type, message) where API Gateway says why.
+
+    Refused before that, with API Gateway's messages: a credential scope of another region, a signature whose
+    headers leave out Host, and a request signed more than 5 minutes before or after `now`."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
@@ -122,10 +139,15 @@ def check_sigv4(creds: LocalCredentials, method: str, url: str, headers: list[tu
         return "INVALID_SIGNATURE"
     signed = m.group(4).split(";")
     signed_at = _signed_at(amz_date)
-    if m.group(3) != creds.region or "host" not in signed or signed_at is None:
+    if signed_at is None:
         return "INVALID_SIGNATURE"
-    if abs((time.time() if now is None else now) - signed_at) > SIGNATURE_SKEW_S:
-        return "INVALID_SIGNATURE"
+    if m.group(3) != creds.region:
+        return "INVALID_SIGNATURE", f"Credential should be scoped to a valid region, not '{m.group(3)}'."
+    if "host" not in signed:
+        return "INVALID_SIGNATURE", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+    late = _out_of_time(amz_date, signed_at, time.time() if now is None else now)
+    if late:
+        return "INVALID_SIGNATURE", late
     sent = {}
     for name, value in headers:
         if name.lower() in signed:

@@ -188,7 +188,8 @@ class Gateway:
 
         refused = self._authorize(req, method, context)
         if refused:
-            return self._refuse(refused, view, context)
+            kind, why = refused if isinstance(refused, tuple) else (refused, None)
+            return self._refuse(kind, view, context, why)
 
         key = None
         if method.api_key_required:
@@ -213,7 +214,7 @@ class Gateway:
             return responses.mock_response(self.api, method, view.get(), context)
         return self._invoke(req, method, resource, path_params, query, context, view)
 
-    def _authorize(self, req: Request, method: Method, context: dict[str, Any]) -> str | None:
+    def _authorize(self, req: Request, method: Method, context: dict[str, Any]) -> str | tuple[str, str] | None:
         if method.authorization_type == "COGNITO_USER_POOLS":
             if self.cognito is None:
                 return "UNAUTHORIZED"

@@ -197,21 +197,46 @@ def _check(headers, now=None, creds=CREDS):
                                  found.get, now)
 
 
-def test_a_signature_of_another_time_region_or_without_host_is_refused_as_aws_does():
+def _signed_without_host() -> list[tuple[str, str]]:
+    """A good signature over every header but Host (botocore's signer always signs Host: one that leaves it out)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    class WithoutHost(SigV4Auth):
+        def headers_to_sign(self, request):
+            found = super().headers_to_sign(request)
+            del found["host"]
+            return found
+
+    request = AWSRequest(method="GET", url="http://127.0.0.1:8080/v1/items", headers={"X-Custom": "1"})
+    WithoutHost(Credentials(CREDS.access_key, CREDS.secret_key), "execute-api", REGION).add_auth(request)
+    return list(request.headers.items())
+
+
+def test_a_signature_of_another_time_region_or_without_host_is_refused_with_api_gateways_message():
     import time
     from dataclasses import replace
 
     headers = signed("GET", "/v1/items")
     assert _check(headers) is None  # as signed: good
-    assert _check(headers, now=time.time() + 14 * 60) is None  # within SigV4's 15 minutes
-    assert _check(headers, now=time.time() + 16 * 60) == "INVALID_SIGNATURE"  # "Signature expired": a replay
-    assert _check(headers, now=time.time() - 16 * 60) == "INVALID_SIGNATURE"  # from the future
-    assert _check(headers, creds=replace(CREDS, region="eu-west-1")) == "INVALID_SIGNATURE"  # another region's scope
-    auth = dict(headers)["Authorization"]
-    no_host = [(k, auth.replace("SignedHeaders=host;", "SignedHeaders=") if k == "Authorization" else v)
-               for k, v in headers]
-    assert "host" not in dict(no_host)["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
-    assert _check(no_host) == "INVALID_SIGNATURE"
+    assert _check(headers, now=time.time() + 4 * 60) is None  # within API Gateway's 5 minutes
+    kind, why = _check(headers, now=time.time() + 6 * 60)  # a replay
+    assert kind == "INVALID_SIGNATURE" and why.startswith("Signature expired: ") and why.endswith(" - 5 min.)")
+    kind, why = _check(headers, now=time.time() - 6 * 60)
+    assert kind == "INVALID_SIGNATURE" and why.startswith("Signature not yet current: ")
+    other = signed("GET", "/v1/items")  # scoped to another region than the local API's
+    assert _check(other, creds=replace(CREDS, region="eu-west-1")) == (
+        "INVALID_SIGNATURE", f"Credential should be scoped to a valid region, not '{REGION}'.")
+    assert _check(_signed_without_host()) == (
+        "INVALID_SIGNATURE", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+
+
+def test_the_gateway_answers_a_refused_signature_with_its_reason():
+    code, headers, body = call(gateway("iam", credentials=CREDS), target="/v1/items",
+                               headers=[(k, v) for k, v in _signed_without_host()])
+    assert code == 403 and headers["access-control-allow-origin"] == ORIGIN
+    assert json.loads(body)["error"]["message"].startswith("'Host' or ':authority' must be")
 
 
 def test_an_unsigned_call_gets_403_missing_authentication_token():

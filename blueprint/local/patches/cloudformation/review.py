@@ -132,5 +132,6 @@ def make_get_template(original):  # type: ignore[no-untyped-def]
         if not name:
             return original(self)
         change_set = self.cloudformation_backend.describe_change_set(change_set_name=name)
-        return cfn_responses.ActionResult({"TemplateBody": change_set.template, "StagesAvailable": ["Original"]})
+        return cfn_responses.ActionResult({"TemplateBody": change_set.template,
+                                           "StagesAvailable": ["Original", "Processed"]})  # no transforms here
     return get_template
