@@ -156,6 +156,7 @@ jobs:
           name: blueprint-review-${{{{ matrix.env }}}}
           path: .blueprint/aws/${{{{ matrix.env }}}}/
           include-hidden-files: true
+          overwrite: true
           if-no-files-found: error
   comment:
     needs: review
@@ -211,10 +212,18 @@ def _wave_job(rollout: Rollout, index: int, settings: dict[str, StackSettings]) 
           GH_TOKEN: ${{{{ github.token }}}}
           ENV_NAME: ${{{{ matrix.env }}}}
         run: |
-          pr=$(gh api "repos/$GITHUB_REPOSITORY/commits/$GITHUB_SHA/pulls" --jq '.[0].number')
+          pr=$(gh api "repos/$GITHUB_REPOSITORY/commits/$GITHUB_SHA/pulls" --jq '.[0].number // empty')
+          if [ -z "$pr" ]; then
+            echo "::error::$GITHUB_SHA reached main without a pull request: blueprint deploys only the change sets a pull request's run reviewed"
+            exit 1
+          fi
           head=$(gh api "repos/$GITHUB_REPOSITORY/pulls/$pr" --jq .head.sha)
           run=$(gh run list --workflow blueprint-pr.yml --commit "$head" --status success --limit 1 \\
-            --json databaseId --jq '.[0].databaseId')
+            --json databaseId --jq '.[0].databaseId // empty')
+          if [ -z "$run" ]; then
+            echo "::error::pull request #$pr has no successful blueprint-pr.yml run for $head: re-run its review, then this job"
+            exit 1
+          fi
           gh run download "$run" --name "blueprint-review-$ENV_NAME" --dir ".blueprint/aws/$ENV_NAME"
       - uses: actions/download-artifact@v7
         with:
@@ -232,6 +241,7 @@ def _wave_job(rollout: Rollout, index: int, settings: dict[str, StackSettings]) 
           name: {ARTIFACT_PREFIX}${{{{ matrix.env }}}}
           path: .blueprint/aws/releases/
           include-hidden-files: true
+          overwrite: true
           if-no-files-found: ignore
 """
 

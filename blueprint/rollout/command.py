@@ -104,14 +104,30 @@ class Release:
     def take(self, folder: Path | None) -> None:
         """Merge in the manifests of this digest from the earlier CI jobs' artifacts under `folder`: the one in
         `blueprint-release-<env>/` speaks for <env> alone, as each environment's object in S3 does."""
-        for file in sorted(Path(folder).rglob(f"{self.digest}.json")) if folder else []:
+        if folder is None:
+            return
+        folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"--manifests {folder}: not a folder (it takes the folder the earlier jobs' release "
+                            f"artifacts were downloaded to, {manifest.ARTIFACT_PREFIX}<env>/ in it)")
+        if not folder.is_dir():
+            print(f"note: --manifests {folder} does not exist: no earlier job's manifest of this release (as in the "
+                  "first wave)", file=sys.stderr)
+            return
+        for file in sorted(folder.rglob(f"{self.digest}.json")):
             env = file.parent.name.removeprefix(manifest.ARTIFACT_PREFIX)
             if not file.parent.name.startswith(manifest.ARTIFACT_PREFIX) or env not in self.settings:
                 print(f"warning: {file} is not in an environment's release artifact ({manifest.ARTIFACT_PREFIX}<env>/): "
                       "ignored", file=sys.stderr)
                 continue
-            own = manifest.own_part(manifest.parse(file.read_bytes(), str(file), self.digest), env)
-            self.data = manifest.merged(self.data, own)
+            try:
+                found = manifest.parse(file.read_bytes(), str(file), self.digest)
+            except OSError as exc:
+                raise UserError(f"{file} cannot be read ({exc.strerror or exc})") from None
+            if found is None:
+                print(f"warning: {file} is not a release manifest of {self.digest[:12]}: ignored", file=sys.stderr)
+                continue
+            self.data = manifest.merged(self.data, manifest.own_part(found, env))
 
     def fetch(self, envs: list[str]) -> None:
         """Merge in each environment's own copy of the manifest from its artifacts bucket (CI jobs share them)."""

@@ -87,20 +87,27 @@ def read(root: Path, target_kind: str, digest: str) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UserError(f"{file}: not a release manifest ({exc}): delete it, and roll the release out again from "
                         "its first wave") from None
-    if not isinstance(data, dict) or data.get("digest") != digest or not isinstance(data.get("environments"), dict):
+    if not well_formed(data, digest):
         raise UserError(f"{file}: not the release manifest of {digest[:12]}: delete it, and roll the release out "
                         "again from its first wave")
     return data
 
 
+def well_formed(data: Any, digest: str) -> bool:
+    """A manifest of `digest`: its environments' entries and its runs are objects, as this module writes them."""
+    return (isinstance(data, dict) and data.get("digest") == digest and isinstance(data.get("environments"), dict)
+            and all(isinstance(e, dict) for e in data["environments"].values())
+            and isinstance(data.get("runs", []), list) and all(isinstance(r, dict) for r in data.get("runs", [])))
+
+
 def parse(body: bytes, where: str, digest: str) -> dict[str, Any] | None:
-    """A manifest read from S3; None when it is not one (it is then ignored, with the local one kept)."""
+    """A manifest read from S3 or a CI artifact; None when it is not one (it is then ignored, with the local one
+    kept)."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, UnicodeDecodeError):
         return None
-    ok = isinstance(data, dict) and data.get("digest") == digest and isinstance(data.get("environments"), dict)
-    return data if ok else None
+    return data if well_formed(data, digest) else None
 
 
 def write(root: Path, target_kind: str, data: dict[str, Any]) -> Path:

@@ -29,9 +29,17 @@ OPERATION_TIMEOUT_S = 3600
 PREFERENCES = {"RegionConcurrencyType": "PARALLEL", "MaxConcurrentPercentage": 25, "FailureTolerancePercentage": 0}
 
 
+REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]")  # the spec schema's region pattern
+
+
 def bootstrap_main(args: Namespace) -> int:
     """`blueprint bootstrap`: with --stackset, the StackSet; otherwise the one account's stack."""
     if not getattr(args, "stackset", False):
+        given = [flag for flag, value in (("--ou", getattr(args, "ou", None)), ("--region", getattr(args, "region", None)),
+                                          ("--delegated-admin", getattr(args, "delegated_admin", False))) if value]
+        if given:
+            raise UserError(f"{', '.join(given)} only with --stackset: without it, bootstrap deploys this account's "
+                            "stack in the spec's region (add --stackset to deploy to organizational units)")
         return bootstrap.main(args)
     return stackset(args)
 
@@ -44,7 +52,11 @@ def targets(args: Namespace, default_region: str) -> tuple[list[str], list[str]]
     bad = [ou for ou in ous if not OU_ID.fullmatch(ou)]
     if bad:
         raise UserError(f"--ou {', '.join(bad)}: not an organizational unit id (ou-<root>-<id>, or a root r-<id>)")
-    return ous, list(getattr(args, "region", None) or [default_region])
+    regions = list(getattr(args, "region", None) or [default_region])
+    wrong = [repr(r) for r in regions if not REGION.fullmatch(r)]
+    if wrong:
+        raise UserError(f"--region {', '.join(wrong)}: not an AWS region name (e.g. eu-west-1)")
+    return list(dict.fromkeys(ous)), list(dict.fromkeys(regions))  # each once, in the order given
 
 
 def upsert(cfn: Any, name: str, body: str, call_as: str) -> str:

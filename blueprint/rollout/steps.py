@@ -54,7 +54,8 @@ def review(root: Path, env: str, target: str, digest: str, reviewed: bool = Fals
             print(f"reviewed change set {record.change_set_name} ({record.reviewed_at}): {record.summary}")
         else:
             changeset.main(Namespace(root=root, env=env, target=target, output="text", revert_drift=False,
-                                     role_arn=role_arn))
+                                     role_arn=role_arn, next_step="the rollout executes it with its wave's other "
+                                                                   "change sets once all are reviewed"))
             if not review_record_path(root, target, env).exists():
                 return None  # no changes: the stack runs this template and this package already
             record = records.read_record(root, target, env)

@@ -324,5 +324,8 @@ def _changeset(args: Namespace, root: Path, env: str, kind: str, role_arn: str |
         summary=summary_line(done.review.changes),
         reviewed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), spec_files=prepared.spec_files))
     if args.output != "json":
-        print(f"review it, then run `{aws.make_command('deploy', env, session.target.kind)}` to execute exactly this change set")
+        # The rollout executes its waves' change sets itself, and says so instead.
+        print(getattr(args, "next_step", None) or
+              f"review it, then run `{aws.make_command('deploy', env, session.target.kind)}` to execute exactly this "
+              "change set")
     return 0

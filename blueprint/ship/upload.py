@@ -53,7 +53,9 @@ def bootstrap_bucket(cfn: Any, prepared: Prepared, target_kind: str) -> str:
     if not version.isdigit() or int(version) < BOOTSTRAP_VERSION:
         raise UserError(f"the bootstrap stack {name} in {region} is version {version}, and this template needs "
                         f"version {BOOTSTRAP_VERSION} (the permissions boundary its roles carry): {fix} to update "
-                        "it, then run this again; nothing was uploaded or created")
+                        "it, and where CI deploys through the account stack, update that too "
+                        "(generated/account/template.yaml: its service role sets the boundary); then run this again. "
+                        "Nothing was uploaded or created")
     return outputs["ArtifactBucketName"]
 
 

@@ -64,3 +64,10 @@ def test_a_member_accounts_stackset_made_bootstrap_stack_is_the_one_changesets_u
     assert again.code == 2
     assert f"is bootstrapped by the StackSet blueprint-bootstrap (its stack {name})" in again.err
     assert "blueprint-bootstrap" not in [s["StackName"] for s in cfn.describe_stacks()["Stacks"]]
+
+
+def test_stackset_options_without_stackset_and_bad_regions_are_refused(org):
+    run = org.run("bootstrap", "--env", "dev", "--ou", OU)
+    assert run.code == 2 and "--ou only with --stackset" in run.err
+    run = org.run("bootstrap", "--env", "dev", "--stackset", "--ou", OU, "--region", "")
+    assert run.code == 2 and "--region '': not an AWS region name" in run.err

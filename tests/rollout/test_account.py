@@ -138,3 +138,41 @@ def test_the_service_role_gives_a_role_rights_only_with_the_bootstrap_stacks_bou
                 "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/blueprint-stack-boundary-*"}}}
             seen |= names
     assert seen == granting
+
+
+# What the provider schemas' read and delete handlers list that no stack of ours makes them call, and why.
+NOT_CALLED = {
+    "amplify:": "the WAF is associated with an API Gateway stage only", "appsync:": "idem",
+    "apprunner:": "idem", "bedrock-agentcore:": "idem", "elasticloadbalancing:": "idem",
+    "ec2:AssociateVerifiedAccessInstanceWebAcl": "idem", "ec2:DisassociateVerifiedAccessInstanceWebAcl": "idem",
+    "ec2:GetVerifiedAccessInstanceWebAcl": "idem", "cognito-idp:AssociateWebACL": "idem",
+    "cognito-idp:DisassociateWebACL": "idem", "cognito-idp:GetWebACLForResource": "idem",
+    "vpc-lattice:": "the DynamoDB endpoint is a gateway endpoint, in no service network",
+    "vpce:AllowMultiRegion": "the endpoint serves its own region only",
+    "iam:DeleteGroupPolicy": "the stacks' policies are on roles only", "iam:DeleteUserPolicy": "idem",
+    "iam:DetachRolePolicy": "no managed policy is attached to a stack role (the service role may attach none)",
+}
+
+
+def test_the_service_role_grants_every_read_and_delete_the_resource_handlers_make(tmp_path_factory):
+    """CloudFormation reads each resource (updates, drift detection) and deletes it with the calls its provider
+    schema's read and delete handlers list: an AccessDenied there shows only on a real account."""
+    import fnmatch
+
+    from blueprint.cfn import schemas
+    from blueprint.render.templates import render_environment
+    from tests.render.auth_specs import MODES, mode_spec
+
+    granted = set().union(*(actions({"Statement": [s]}) for s in _service_statements()))
+    docs = [loader.loads((ROOT / "generated" / env / "template.yaml").read_text()) for env in ("dev", "staging", "prod")]
+    docs += [loader.loads(render_environment(mode_spec(tmp_path_factory.mktemp(m), m))) for m in MODES]
+    kinds = {r["Type"] for doc in docs for r in doc["Resources"].values()}
+    missing = {}
+    for kind in sorted(kinds):
+        handlers = (schemas.provider_schema(kind) or {}).get("handlers", {})
+        needed = {p for h in ("read", "delete") for p in handlers.get(h, {}).get("permissions", [])}
+        left = sorted(p for p in needed if not any(p.startswith(x) if x.endswith(":") else p == x for x in NOT_CALLED)
+                      and not any(fnmatch.fnmatchcase(p.lower(), g.lower()) for g in granted))
+        if left:
+            missing[kind] = left
+    assert not missing, missing

@@ -208,3 +208,41 @@ def test_a_second_rollout_on_the_same_target_is_refused_while_one_runs(tmp_path)
     with lock.rollout(tmp_path, "local"):
         with pytest.raises(Refused, match=r"the rollout \(the local AWS\) is locked by `blueprint rollout --target local` \(pid \d+"):
             command.main(Namespace(root=str(tmp_path), target="local"))
+
+
+@pytest.mark.parametrize("junk", [
+    '{"digest": "%s", "environments": {"dev": 7}, "runs": "x"}' % DIGEST,
+    '{"digest": "%s", "environments": {"dev": {}}, "runs": [1]}' % DIGEST,
+    "{not json", "[1, 2]", '{"digest": "other", "environments": {}}',
+])
+def test_an_artifact_that_is_not_a_manifest_is_ignored_with_a_warning(tmp_path, capsys, junk):
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from blueprint.rollout.command import Release
+    (tmp_path / "blueprint-release-dev").mkdir()
+    (tmp_path / "blueprint-release-dev" / f"{DIGEST}.json").write_text(junk)
+    release = Release(Path("."), "aws", {"dev": SimpleNamespace(stack_name="items-dev")}, DIGEST,
+                      manifest.new(DIGEST, "python3.14", "arm64", "k"))
+    release.take(tmp_path)
+    assert release.data["environments"] == {} and release.data["runs"] == []
+    assert f"is not a release manifest of {DIGEST[:12]}: ignored" in capsys.readouterr().err
+
+
+def test_manifests_that_are_a_file_are_refused_and_a_missing_folder_is_said(tmp_path, capsys):
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from blueprint.rollout.command import Release
+    release = Release(Path("."), "aws", {"dev": SimpleNamespace(stack_name="items-dev")}, DIGEST,
+                      manifest.new(DIGEST, "python3.14", "arm64", "k"))
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(UserError, match="--manifests .*a-file: not a folder"):
+        release.take(tmp_path / "a-file")
+    release.take(tmp_path / "absent")
+    assert "does not exist: no earlier job's manifest" in capsys.readouterr().err
+    local = manifest.path(tmp_path, "aws", DIGEST)  # the state folder's copy: a clear error, not a crash later
+    local.parent.mkdir(parents=True)
+    local.write_text('{"digest": "%s", "environments": {"dev": 7}}' % DIGEST)
+    with pytest.raises(UserError, match="not the release manifest of abababababab: delete it"):
+        manifest.read(tmp_path, "aws", DIGEST)
