@@ -176,3 +176,28 @@ def test_the_service_role_grants_every_read_and_delete_the_resource_handlers_mak
         if left:
             missing[kind] = left
     assert not missing, missing
+
+
+def test_an_account_that_has_githubs_provider_already_passes_its_arn_and_gets_no_second_one():
+    """IAM allows one OIDC provider per URL in an account: a second CreateOpenIDConnectProvider fails
+    (EntityAlreadyExists), so the stack takes the existing provider's ARN instead of creating one."""
+    import re
+
+    params = TEMPLATE["Parameters"]["ExistingGitHubOidcProviderArn"]
+    assert params["Default"] == ""
+    pattern = re.compile(params["AllowedPattern"])
+    assert pattern.fullmatch("") and pattern.fullmatch(
+        "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com")
+    assert not pattern.fullmatch("arn:aws:iam::123456789012:oidc-provider/example.com")
+    assert TEMPLATE["Conditions"]["CreateGitHubOidcProvider"] == {
+        "Fn::Equals": [{"Ref": "ExistingGitHubOidcProviderArn"}, ""]}
+    assert RESOURCES["GitHubOidcProvider"]["Condition"] == "CreateGitHubOidcProvider"
+    either = {"Fn::If": ["CreateGitHubOidcProvider", {"Ref": "GitHubOidcProvider"},
+                         {"Ref": "ExistingGitHubOidcProviderArn"}]}
+    trusting = [r for r in RESOURCES.values() if r["Type"] == "AWS::IAM::Role"
+                and "AssumeRoleWithWebIdentity" in str(r["Properties"]["AssumeRolePolicyDocument"])]
+    assert len(trusting) == 4  # the change-set role and the three deploy roles
+    for role in trusting:
+        (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Principal"]["Federated"] == either
+    assert TEMPLATE["Outputs"]["GitHubOidcProviderArn"]["Value"] == either
