@@ -44,7 +44,7 @@ $(TOOLS)/.installed: requirements/tools.txt
 install: $(VENV)/.installed $(TOOLS)/.installed ## create both venvs from the lock files
 
 # --- offline ------------------------------------------------------------------------------------
-validate: $(VENV)/.installed ## validate the spec of every environment (or ENV=..)
+validate: $(VENV)/.installed ## validate the spec of every environment (or ENV=..) and rollout.yaml
 	@$(BP) validate $(ENV_FLAG)
 
 render: $(VENV)/.installed ## render generated/ for every environment (or ENV=..)

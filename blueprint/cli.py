@@ -15,7 +15,7 @@ from blueprint.errors import DeployFailed, UserError
 
 # command -> (module, function). Modules are imported lazily: start-up time is a feature.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "validate": ("blueprint.spec.validate", "main"),
+    "validate": ("blueprint.rollout.definition", "validate_main"),  # the spec, then rollout.yaml
     "render": ("blueprint.render.command", "main"),
     "docs": ("blueprint.spec.docs", "main"),
     "package": ("blueprint.ship.package", "main"),
@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="project folder holding blueprint.yaml (default: the current folder)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("validate", help="check the merged spec of each environment; exit 2 on any problem")
+    p = sub.add_parser("validate", help="check the merged spec of each environment, and rollout.yaml; exit 2 on "
+                                        "any problem")
     _env_option(p, required=False)
 
     p = sub.add_parser("render", help="render generated/<env>/ (and generated/bootstrap/)")

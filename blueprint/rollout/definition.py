@@ -155,6 +155,18 @@ def load_rollout(root: Path) -> Rollout:
     return from_data(data)
 
 
+def validate_main(args: Any) -> int:
+    """`blueprint validate`: the spec of each environment (blueprint.spec.validate), then rollout.yaml where the
+    project has one, so that one command checks every file a deploy reads."""
+    from blueprint.spec import validate
+
+    validate.main(args)
+    if (Path(args.root) / ROLLOUT_FILE).exists():
+        rollout = load_rollout(args.root)
+        print(f"{ROLLOUT_FILE} valid: waves {' -> '.join(w.name for w in rollout.waves)}")
+    return 0
+
+
 def _errors(found: list[str]) -> UserError:
     """One SpecErrors (exit 2, no prefix) with every problem, saying nothing was done (no deploy, no file)."""
     n = len(found)

@@ -119,3 +119,15 @@ def test_a_yaml_error_in_rollout_yaml_is_summed_up_as_rollout_yamls(tmp_path, ca
     assert cli.main(["--root", str(project), "ci", "github", "--check"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rollout.yaml:") and err.rstrip().endswith("1 problem in rollout.yaml; nothing was done."), err
+
+
+def test_validate_checks_rollout_yaml_too_where_the_project_has_one(project, capsys):
+    assert cli.main(["--root", str(project), "validate"]) == 0  # no rollout.yaml: the spec alone
+    assert capsys.readouterr().out == "spec valid: dev, prod, staging\n"
+    (project / "rollout.yaml").write_text((ROOT / "rollout.yaml").read_text().replace(
+        "alarms_quiet_minutes: 10", "alarms_quiet_minutes: 181"))
+    assert cli.main(["--root", str(project), "validate"]) == 2
+    assert "rollout.yaml:14: waves[2].gate.alarms_quiet_minutes: 181 is above the ceiling of 180" in capsys.readouterr().err
+    (project / "rollout.yaml").write_text((ROOT / "rollout.yaml").read_text())
+    assert cli.main(["--root", str(project), "validate"]) == 0
+    assert capsys.readouterr().out.endswith("rollout.yaml valid: waves dev -> staging -> prod\n")
