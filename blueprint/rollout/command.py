@@ -95,6 +95,11 @@ class Release:
         deployed_in = self.data["environments"].get(env, {}).get("account") or self.settings[env].account_id
         return not deployed_in or self.account(env) == str(deployed_in)
 
+    def wait_quiet(self, env: str, minutes: float) -> str:
+        """Wait until `env`'s health alarms have been quiet for `minutes` since its recorded deploy (gates.wait_quiet)."""
+        return gates.wait_quiet(self.session(env).client("cloudwatch"), self.settings[env], env, minutes,
+                                self.data["environments"][env].get("at"), say)
+
     def bucket(self, env: str) -> str | None:
         if env not in self.buckets:
             self.buckets[env] = artifact_bucket(self.session(env).client("cloudformation"),
@@ -200,8 +205,7 @@ def gate_passed(release: Release, env: str, wave: Wave, minutes: float) -> str:
     reach them, else as its own run recorded; Refused when neither can tell."""
     entry = release.data["environments"][env]
     if release.reaches(env):
-        return gates.wait_quiet(release.session(env).client("cloudwatch"), release.settings[env], env, minutes,
-                                entry.get("at"), say)
+        return release.wait_quiet(env, minutes)
     seen = gates.recorded_quiet(entry, minutes, manifest.now())
     if seen is None:
         raise Refused(f"the gate refused: wave {wave.name} needs {env}'s health alarms quiet for {minutes:g} min, "
@@ -222,8 +226,7 @@ def watch_for_next(release: Release, rollout: Rollout, wave: Wave, run: dict[str
     for env in wave.environments:
         entry = release.data["environments"][env]
         try:
-            seen = gates.wait_quiet(release.session(env).client("cloudwatch"), release.settings[env], env, minutes,
-                                    entry.get("at"), say)
+            seen = release.wait_quiet(env, minutes)
         except Refused as exc:
             entry.update(healthy=False, health=str(exc).split("; ")[0])  # the gate's view now, not the deploy's
             run.update(outcome="refused", refused_wave=following.name, finished_at=manifest.now())

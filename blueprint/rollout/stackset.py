@@ -22,14 +22,12 @@ from blueprint.errors import DeployFailed, UserError
 from blueprint.ship import aws, bootstrap
 from blueprint.ship.changeset import capabilities
 from blueprint.ship.prepare import prepare
+from blueprint.spec import ecma, schema
 
 OU_ID = re.compile(r"(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})")
 DONE = ("SUCCEEDED", "FAILED", "STOPPED")
 OPERATION_TIMEOUT_S = 3600
 PREFERENCES = {"RegionConcurrencyType": "PARALLEL", "MaxConcurrentPercentage": 25, "FailureTolerancePercentage": 0}
-
-
-REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]")  # the spec schema's region pattern
 
 
 def bootstrap_main(args: Namespace) -> int:
@@ -53,7 +51,8 @@ def targets(args: Namespace, default_region: str) -> tuple[list[str], list[str]]
     if bad:
         raise UserError(f"--ou {', '.join(bad)}: not an organizational unit id (ou-<root>-<id>, or a root r-<id>)")
     regions = list(getattr(args, "region", None) or [default_region])
-    wrong = [repr(r) for r in regions if not REGION.fullmatch(r)]
+    region = re.compile(ecma.translate(schema.schema()["properties"]["region"]["pattern"]))  # the spec's own rule
+    wrong = [repr(r) for r in regions if not region.match(r)]
     if wrong:
         raise UserError(f"--region {', '.join(wrong)}: not an AWS region name (e.g. eu-west-1)")
     return list(dict.fromkeys(ous)), list(dict.fromkeys(regions))  # each once, in the order given

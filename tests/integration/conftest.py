@@ -69,6 +69,17 @@ class Project:
         assert review.code == 0, review.text
         return review, self.run("deploy", "--env", env, *deploy_args)
 
+    def bootstrapped_locally(self, why: str, env: str = "dev", timing: Any = None) -> "Project":
+        """This project on the local AWS (the test is skipped elsewhere, `why`), started with `timing` when one is
+        given, its bootstrap stack deployed from `env`'s spec."""
+        if self.target != "local":
+            pytest.skip(why)
+        if timing is not None:
+            local.ensure_running(self.root / ".blueprint", timing)
+        run = self.run("bootstrap", "--env", env)
+        assert run.code == 0, run.text
+        return self
+
     def state(self, env: str) -> Path:
         """The env's state folder on this target (`.blueprint/<target>/<env>/`)."""
         return env_state_dir(self.root, self.target, env)

@@ -23,11 +23,7 @@ BOOM = ("  Boom:\n    Type: Blueprint::Test::Fails\n    DependsOn: [" + ", ".joi
 
 @pytest.fixture(scope="module")
 def bootstrapped(shipped):
-    if shipped.target != "local":
-        pytest.skip("injects a resource type only the local AWS has")
-    run = shipped.run("bootstrap", "--env", "prod")
-    assert run.code == 0, run.text
-    return shipped
+    return shipped.bootstrapped_locally("injects a resource type only the local AWS has", env="prod")
 
 
 def inject_failure(project, monkeypatch) -> str:

@@ -18,11 +18,7 @@ LOCAL_ONLY = "changes resources out of band and the account's Lambda quota: loca
 
 @pytest.fixture(scope="module")
 def bootstrapped(shipped):
-    if shipped.target != "local":
-        pytest.skip(LOCAL_ONLY)
-    run = shipped.run("bootstrap", "--env", "dev")
-    assert run.code == 0, run.text
-    return shipped
+    return shipped.bootstrapped_locally(LOCAL_ONLY)
 
 
 def set_capacity(project, table: str, read: int = 5, write: int = 5) -> None:

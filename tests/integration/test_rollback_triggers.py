@@ -15,7 +15,6 @@ import time
 
 import pytest
 
-from blueprint.local import process as local
 from blueprint.local.timing import Timing
 
 pytestmark = pytest.mark.integration
@@ -25,12 +24,7 @@ SCALE = 0.1
 
 @pytest.fixture(scope="module")
 def guarded(shipped):
-    if shipped.target != "local":
-        pytest.skip("sets alarms to ALARM by hand: local target only")
-    local.ensure_running(shipped.root / ".blueprint", Timing("off", SCALE))
-    run = shipped.run("bootstrap", "--env", "dev")
-    assert run.code == 0, run.text
-    return shipped
+    return shipped.bootstrapped_locally("sets alarms to ALARM by hand: local target only", timing=Timing("off", SCALE))
 
 
 def first_deploy(project, env: str) -> None:

@@ -23,11 +23,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def bootstrapped(shipped):
-    if shipped.target != "local":
-        pytest.skip("drives the local AWS's own process")
-    run = shipped.run("bootstrap", "--env", "dev")
-    assert run.code == 0, run.text
-    return shipped
+    return shipped.bootstrapped_locally("drives the local AWS's own process")
 
 
 def stack_updates(project, stack_name: str) -> int:

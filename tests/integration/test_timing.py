@@ -18,7 +18,6 @@ import pytest
 
 from blueprint.cfn import loader
 from blueprint.cfn.refs import dependencies
-from blueprint.local import process as local
 from blueprint.local.timing import Timing
 
 pytestmark = pytest.mark.integration
@@ -29,12 +28,7 @@ EVENT_LINE = re.compile(r"^\s+\d+\.\ds\s+(\S+)\s+(\S+)\s+(\S+)", re.M)
 @pytest.fixture(scope="module")
 def timed(shipped):
     """The module's project on a local AWS started with the timing model, bootstrapped."""
-    if shipped.target != "local":
-        pytest.skip("the timing model is the local AWS's")
-    local.ensure_running(shipped.root / ".blueprint", Timing("aws", SCALE))
-    run = shipped.run("bootstrap", "--env", "dev")
-    assert run.code == 0, run.text
-    return shipped
+    return shipped.bootstrapped_locally("the timing model is the local AWS's", timing=Timing("aws", SCALE))
 
 
 def _interruptible() -> None:

@@ -74,6 +74,18 @@ def mode_spec(tmp: Path, mode: str) -> Spec:
     return load_valid(project_with(tmp, mode, MODES[mode]), [mode])[0]
 
 
+def every_template(tmp_path_factory) -> dict[str, dict]:
+    """Every service template a spec can make, parsed: the committed environments' and one per mode of MODES."""
+    from blueprint.cfn import loader
+    from blueprint.render.templates import render_environment
+
+    docs = {env: loader.loads((ROOT / "generated" / env / "template.yaml").read_text())
+            for env in ("dev", "staging", "prod")}
+    for mode in MODES:
+        docs[mode] = loader.loads(render_environment(mode_spec(tmp_path_factory.mktemp(mode), mode)))
+    return docs
+
+
 def gate_findings(text: str, tmp: Path) -> str:
     """What cfn-lint (with lint/rules) and checkov report on a template ("" when both pass), as `make lint` runs them."""
     path = tmp / "template.yaml"

@@ -9,9 +9,8 @@ import pytest
 
 from blueprint.cfn import loader
 from blueprint.render.bootstrap_contract import BOOTSTRAP_VERSION, BOUNDARY_ARN
-from blueprint.render.templates import render_environment
 from tests.conftest import ROOT
-from tests.render.auth_specs import MODES, mode_spec
+from tests.render.auth_specs import every_template
 
 BOOTSTRAP = loader.loads((ROOT / "generated" / "bootstrap" / "template.yaml").read_text())
 BOUNDARY = BOOTSTRAP["Resources"]["StackRoleBoundary"]["Properties"]
@@ -20,17 +19,9 @@ BOUNDARY = BOOTSTRAP["Resources"]["StackRoleBoundary"]["Properties"]
 BOUNDARY_DIGEST = {2: "91a644ad358bcca6b9b3801ad9b759e9db575fc2da16a41ceb1e0dcbadb26ccb"}
 
 
-def _templates(tmp_path_factory) -> dict[str, dict]:
-    docs = {env: loader.loads((ROOT / "generated" / env / "template.yaml").read_text())
-            for env in ("dev", "staging", "prod")}
-    for mode in MODES:
-        docs[mode] = loader.loads(render_environment(mode_spec(tmp_path_factory.mktemp(mode), mode)))
-    return docs
-
-
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory):
-    return _templates(tmp_path_factory)
+    return every_template(tmp_path_factory)
 
 
 def _list(value) -> list:

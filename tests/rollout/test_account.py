@@ -160,13 +160,10 @@ def test_the_service_role_grants_every_read_and_delete_the_resource_handlers_mak
     import fnmatch
 
     from blueprint.cfn import schemas
-    from blueprint.render.templates import render_environment
-    from tests.render.auth_specs import MODES, mode_spec
+    from tests.render.auth_specs import every_template
 
     granted = set().union(*(actions({"Statement": [s]}) for s in _service_statements()))
-    docs = [loader.loads((ROOT / "generated" / env / "template.yaml").read_text()) for env in ("dev", "staging", "prod")]
-    docs += [loader.loads(render_environment(mode_spec(tmp_path_factory.mktemp(m), m))) for m in MODES]
-    kinds = {r["Type"] for doc in docs for r in doc["Resources"].values()}
+    kinds = {r["Type"] for doc in every_template(tmp_path_factory).values() for r in doc["Resources"].values()}
     missing = {}
     for kind in sorted(kinds):
         handlers = (schemas.provider_schema(kind) or {}).get("handlers", {})

@@ -80,7 +80,7 @@ def pool(moto_endpoint):
                                      AuthParameters={"USERNAME": "alice", "PASSWORD": "Passw0rd!long-x"})
     issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
     return {"pool": authorize.CognitoPool(issuer, frozenset({client_id}), PUBLIC), "client_id": client_id,
-            "issuer": issuer, "id_token": tokens["AuthenticationResult"]["IdToken"],
+            "pool_id": pool_id, "issuer": issuer, "id_token": tokens["AuthenticationResult"]["IdToken"],
             "access_token": tokens["AuthenticationResult"]["AccessToken"]}
 
 
@@ -247,22 +247,14 @@ def test_an_unsigned_call_gets_403_missing_authentication_token():
 
 # --- serve: the pool and the credentials come from the local AWS --------------------------------
 
-def test_serve_reads_the_stacks_pool_its_clients_and_keys_from_the_local_aws(moto_endpoint):
-    from blueprint.local import process, serve_auth
+def test_serve_reads_the_stacks_pool_its_clients_and_keys_from_the_local_aws(moto_endpoint, pool):
+    from blueprint.local import serve_auth
 
-    idp = boto3.client("cognito-idp", region_name=REGION, **process.client_kwargs(moto_endpoint))
-    pool_id = idp.create_user_pool(PoolName="items-cognito")["UserPool"]["Id"]
-    client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="c",
-                                            ExplicitAuthFlows=["ADMIN_NO_SRP_AUTH"])["UserPoolClient"]["ClientId"]
-    idp.admin_create_user(UserPoolId=pool_id, Username="bob", TemporaryPassword="Temp-Passw0rd!x")
-    idp.admin_set_user_password(UserPoolId=pool_id, Username="bob", Password="Passw0rd!long-x", Permanent=True)
-    token = idp.admin_initiate_auth(UserPoolId=pool_id, ClientId=client_id, AuthFlow="ADMIN_NO_SRP_AUTH",
-                                    AuthParameters={"USERNAME": "bob", "PASSWORD": "Passw0rd!long-x"}
-                                    )["AuthenticationResult"]["IdToken"]
+    pool_id, client_id, token = pool["pool_id"], pool["client_id"], pool["id_token"]
     doc = loader.loads(render_environment(mode_spec(Path(tempfile.mkdtemp()), "cognito")))
-    pool, why_not = serve_auth.cognito_pool(doc, {"UserPoolId": pool_id}, moto_endpoint, REGION)
-    assert why_not is None and pool.client_ids == {client_id}
-    assert call(gateway("cognito", cognito=pool), headers=[("Authorization", token)])[0] == 200
+    found, why_not = serve_auth.cognito_pool(doc, {"UserPoolId": pool_id}, moto_endpoint, REGION)
+    assert why_not is None and found.client_ids == {client_id}
+    assert call(gateway("cognito", cognito=found), headers=[("Authorization", token)])[0] == 200
     # No such pool on the local AWS: a note, and the methods refuse every token.
     missing, why_not = serve_auth.cognito_pool(doc, {}, moto_endpoint, REGION)
     assert missing is None and "every token is refused" in why_not
